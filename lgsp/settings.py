@@ -1,0 +1,148 @@
+"""Typed settings: ``config/lgsp.yaml`` (or ``--config FILE`` / ``LGSP_CONFIG``), then ``LGSP_*``
+environment overrides (``LGSP_HTTP__PORT=9000``; lists and maps as JSON). Checked once, at start:
+a bad setting stops the bus with the key's name and what is wrong.
+
+Relative paths in the file are relative to the file's own folder, so a configuration and the
+content it points at move together.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from lgsp.errors import ConfigError
+from lgsp.organs import OrganPattern
+
+DEFAULT_CONFIG = Path("config/lgsp.yaml")
+MiB = 1024 * 1024
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HttpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 64 * MiB
+    # Bodies larger than this are parsed and validated off the event loop.
+    inline_parse_bytes: Annotated[int, Field(ge=0)] = 256 * 1024
+
+
+class LedgerSettings(_Section):
+    url: str = "sqlite:///var/ledger.sqlite3"
+    batch_max: Annotated[int, Field(ge=1, le=10_000)] = 512
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, url: str) -> str:
+        if not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("expected sqlite:///PATH or postgresql://...")
+        return url
+
+
+class SendingSystem(_Section):
+    """A provincial system allowed to send to the bus."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+    name: str = ""
+    organs: Annotated[list[str], Field(min_length=1)]
+    api_key_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    formats: Annotated[list[str], Field(min_length=1)]
+
+    @field_validator("organs")
+    @classmethod
+    def _valid_patterns(cls, organs: list[str]) -> list[str]:
+        for organ in organs:
+            OrganPattern.compile(organ)
+        return organs
+
+
+class LogSettings(_Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["json", "console"] = "json"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LGSP_", env_nested_delimiter="__", extra="forbid", frozen=True)
+
+    organ_id: Annotated[str, Field(description="the bus's own OrganId, stamped on what it forwards")]
+    instance_id: str = Field(default_factory=lambda: os.uname().nodename)
+    schemas_dir: Path = Path("../schemas")
+    adapters: str = "adapters"
+    http: HttpSettings = HttpSettings()
+    ledger: LedgerSettings = LedgerSettings()
+    log: LogSettings = LogSettings()
+    systems: list[SendingSystem] = []
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+    @field_validator("organ_id")
+    @classmethod
+    def _valid_organ(cls, organ_id: str) -> str:
+        if not OrganPattern.is_organ_id(organ_id):
+            raise ValueError(f"not an OrganId: {organ_id!r}")
+        return organ_id
+
+    @model_validator(mode="after")
+    def _unique_systems(self) -> Settings:
+        seen_ids: set[str] = set()
+        seen_keys: set[str] = set()
+        for system in self.systems:
+            if system.id in seen_ids:
+                raise ValueError(f"systems: id {system.id!r} appears twice")
+            if system.api_key_sha256 in seen_keys:
+                raise ValueError(f"systems: {system.id!r} shares its api_key_sha256 with another system")
+            seen_ids.add(system.id)
+            seen_keys.add(system.api_key_sha256)
+        return self
+
+    def resolved(self, base: Path) -> Settings:
+        """The same settings with relative paths made absolute against ``base``."""
+        updates: dict[str, Any] = {"schemas_dir": (base / self.schemas_dir).resolve()}
+        prefix = "sqlite:///"
+        if self.ledger.url.startswith(prefix) and not self.ledger.url[len(prefix) :].startswith("/"):
+            path = (base / self.ledger.url[len(prefix) :]).resolve()
+            updates["ledger"] = self.ledger.model_copy(update={"url": f"{prefix}{path}"})
+        return self.model_copy(update=updates)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    found = "" if error["type"] == "missing" else f" (found {error['input']!r})"
+    return f"{key}: {error['msg']}{found}"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read, merge and check the settings; raise ``ConfigError`` naming every bad key."""
+    config_path = path or Path(os.environ.get("LGSP_CONFIG", DEFAULT_CONFIG))
+    try:
+        raw = YAML(typ="safe").load(config_path.read_text(encoding="utf-8")) or {}
+    except OSError as error:
+        raise ConfigError(f"cannot read the settings file {config_path}: {error.strerror}") from None
+    except YAMLError as error:
+        raise ConfigError(f"{config_path}: not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{config_path}: expected a mapping of settings at the top level")
+    try:
+        settings = Settings(**raw)
+    except ValidationError as error:
+        lines = "\n  ".join(_describe(dict(item)) for item in error.errors())
+        raise ConfigError(f"{config_path}: invalid settings (LGSP_* variables included):\n  {lines}") from None
+    return settings.resolved(config_path.parent.resolve())
