@@ -1,0 +1,7 @@
+"""The audit ledger: durable, hash-chained record of every message and of the bus itself."""
+
+from lgsp.audit.ledger import Ledger
+from lgsp.audit.records import Admission, EventRecord, MessageRecord, NewEvent, ReceivedMessage
+from lgsp.audit.store import LedgerStore
+
+__all__ = ["Admission", "EventRecord", "Ledger", "LedgerStore", "MessageRecord", "NewEvent", "ReceivedMessage"]

@@ -1,0 +1,133 @@
+"""The ledger's asynchronous face: group commit through one writer thread.
+
+Callers ``await`` their write; the writer takes everything queued, writes it in one transaction
+(one fsync for the whole batch) and then wakes every caller. A batch that fails is retried one
+operation at a time, so one bad record fails alone and the others still land.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from lgsp.audit.records import Admission, EventRecord, MessageRecord, NewEvent, ReceivedMessage
+from lgsp.audit.store import Head, LedgerStore
+from lgsp.errors import Unavailable
+
+log = structlog.get_logger("lgsp.ledger")
+
+
+@dataclass(slots=True)
+class _Pending:
+    operation: ReceivedMessage | NewEvent
+    future: asyncio.Future[Any]
+
+
+_STOP = object()
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # the caller went away (e.g. the client disconnected); the write still stands
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+class Ledger:
+    def __init__(self, store: LedgerStore, batch_max: int = 512) -> None:
+        self._store = store
+        self._batch_max = batch_max
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._head = Head(0, "")
+        self.healthy = False
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self._store.migrate)
+        self._head = await asyncio.to_thread(self._store.head)
+        self._thread = threading.Thread(target=self._write_loop, name="ledger-writer", daemon=True)
+        self._thread.start()
+        self.healthy = True
+
+    async def close(self) -> None:
+        """Flush what is queued, then stop the writer."""
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+        await asyncio.to_thread(self._store.close)
+
+    async def accept(self, message: ReceivedMessage) -> Admission:
+        """Make a received message durable; an already known idempotency key answers the original."""
+        result: Admission = await self._submit(message)
+        return result
+
+    async def append(self, new_event: NewEvent) -> EventRecord:
+        result: EventRecord = await self._submit(new_event)
+        return result
+
+    async def message(self, message_id: str) -> MessageRecord | None:
+        return await asyncio.to_thread(self._store.message, message_id)
+
+    async def timeline(self, message_id: str) -> list[EventRecord]:
+        return await asyncio.to_thread(self._store.timeline, message_id)
+
+    async def ping(self) -> None:
+        await asyncio.to_thread(self._store.ping)
+
+    def _submit(self, operation: ReceivedMessage | NewEvent) -> asyncio.Future[Any]:
+        if self._thread is None or self._loop is None:
+            raise Unavailable("the ledger is not running")
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._queue.put(_Pending(operation, future))
+        return future
+
+    def _write_loop(self) -> None:
+        stopping = False
+        while not stopping:
+            batch: list[_Pending] = []
+            item = self._queue.get()
+            while True:
+                if item is _STOP:
+                    stopping = True
+                else:
+                    batch.append(item)
+                if stopping or len(batch) >= self._batch_max:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                self._write(batch)
+
+    def _write(self, batch: list[_Pending]) -> None:
+        try:
+            results = self._store.write([pending.operation for pending in batch], self._head)
+        except Exception as error:  # noqa: BLE001 - any store failure: isolate it below
+            if len(batch) > 1:
+                for pending in batch:
+                    self._write([pending])
+                return
+            log.error("ledger write failed", error=str(error), kind=type(batch[0].operation).__name__)
+            self.healthy = False
+            self._resolve(batch[0], None, Unavailable("the ledger cannot record the message now"))
+            return
+        self.healthy = True
+        for pending, result in zip(batch, results, strict=True):
+            self._resolve(pending, result, None)
+
+    def _resolve(self, pending: _Pending, result: Any, error: BaseException | None) -> None:
+        assert self._loop is not None
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
+            self._loop.call_soon_threadsafe(_settle, pending.future, result, error)
