@@ -1,0 +1,94 @@
+"""The national public-service portal's records (DVCQG): DongBoHoSoMC dossiers, CapNhatTienDoHoSoMC progress."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from adapters.document_id import organ_of_dossier
+from lgsp.formats import FormatSpec, MessageFacts
+from lgsp.organs import OrganPattern
+from lgsp.problems import Problem
+
+_PORTAL_TIME = "%Y%m%d%H%M%S"
+_DATE_PREFIXES = ("Ngay", "ThoiDiem")
+
+
+def is_dossier(document: dict[str, Any]) -> bool:
+    return "MaHoSo" in document and "MaTTHC" in document
+
+
+def is_progress(document: dict[str, Any]) -> bool:
+    return "MaHoSo" in document and "ThoiDiemXuLy" in document and "MaTTHC" not in document
+
+
+def _sender(dossier_no: str) -> str | None:
+    organ = organ_of_dossier(dossier_no)
+    return organ if OrganPattern.is_organ_id(organ) else None
+
+
+def dossier_facts(document: dict[str, Any]) -> MessageFacts:
+    dossier_no = document["MaHoSo"]
+    return MessageFacts(
+        sender_organ=_sender(dossier_no),
+        sender_path="/MaHoSo",
+        dossier_no=dossier_no,
+        procedure_code=document.get("MaTTHC"),
+        natural_key=(dossier_no, document.get("TrangThaiHoSo", "")),
+        content_in_key=True,
+    )
+
+
+def progress_facts(document: dict[str, Any]) -> MessageFacts:
+    dossier_no = document["MaHoSo"]
+    return MessageFacts(
+        sender_organ=_sender(dossier_no),
+        sender_path="/MaHoSo",
+        dossier_no=dossier_no,
+        natural_key=(dossier_no, document.get("TrangThai", ""), document.get("ThoiDiemXuLy", "")),
+    )
+
+
+def calendar_problems(value: Any, path: str = "") -> list[Problem]:
+    """Every ``Ngay…``/``ThoiDiem…`` field holding 14 digits must be a real time (no 31 February)."""
+    problems: list[Problem] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}/{key}"
+            if isinstance(item, str) and key.startswith(_DATE_PREFIXES) and len(item) == 14 and item.isdigit():
+                try:
+                    datetime.strptime(item, _PORTAL_TIME)  # noqa: DTZ007 - a naive portal time is checked, not used
+                except ValueError:
+                    problems.append(Problem(child, "not a real date and time", expected="yyyyMMddHHmmss", found=item))
+            else:
+                problems.extend(calendar_problems(item, child))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problems.extend(calendar_problems(item, f"{path}/{index}"))
+    return problems
+
+
+def _calendar_rules(document: dict[str, Any], today: date) -> list[Problem]:
+    return calendar_problems(document)
+
+
+FORMATS = [
+    FormatSpec(
+        name="dvcqg.dossier",
+        syntax="json",
+        schema="dvcqg/dossier.schema.json",
+        summary="national portal dossier record (DongBoHoSoMC)",
+        detect=is_dossier,
+        facts=dossier_facts,
+        rules=_calendar_rules,
+    ),
+    FormatSpec(
+        name="dvcqg.progress",
+        syntax="json",
+        schema="dvcqg/progress.schema.json",
+        summary="national portal progress record (CapNhatTienDoHoSoMC)",
+        detect=is_progress,
+        facts=progress_facts,
+        rules=_calendar_rules,
+    ),
+]

@@ -1,0 +1,3 @@
+from lgsp.cli import main
+
+main()

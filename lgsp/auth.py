@@ -1,0 +1,89 @@
+"""Sending systems: who may send, as which agencies, in which formats. Keys are kept only as SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from lgsp.errors import Forbidden, Unauthenticated
+from lgsp.organs import OrganPattern
+from lgsp.problems import Problem
+from lgsp.settings import SendingSystem
+
+
+@dataclass(frozen=True, slots=True)
+class SystemIdentity:
+    id: str
+    name: str
+    organs: tuple[OrganPattern, ...]
+    formats: frozenset[str]
+
+    def require_format(self, format_name: str) -> None:
+        if format_name not in self.formats:
+            raise Forbidden(
+                f"system {self.id} may not send {format_name}",
+                [
+                    Problem(
+                        "",
+                        "format not allowed for this system",
+                        expected=", ".join(sorted(self.formats)),
+                        found=format_name,
+                    )
+                ],
+            )
+
+    def require_organ(self, organ_id: str, path: str) -> None:
+        if not any(pattern.matches(organ_id) for pattern in self.organs):
+            raise Forbidden(
+                f"system {self.id} may not send as {organ_id}",
+                [
+                    Problem(
+                        path,
+                        "this system does not send for that agency",
+                        expected=", ".join(pattern.text for pattern in self.organs),
+                        found=organ_id,
+                    )
+                ],
+            )
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def new_key() -> tuple[str, str]:
+    """A fresh API key and the digest that goes into the configuration."""
+    key = "lgsp_" + secrets.token_urlsafe(32)
+    return key, key_digest(key)
+
+
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    authorization = headers.get("Authorization")
+    if authorization is not None:
+        scheme, _, credentials = authorization.partition(" ")
+        return credentials.strip() or None if scheme.lower() == "bearer" else None
+    return headers.get("X-API-Key") or None
+
+
+class SystemDirectory:
+    def __init__(self, systems: Iterable[SendingSystem]) -> None:
+        self._by_digest = {
+            system.api_key_sha256: SystemIdentity(
+                id=system.id,
+                name=system.name,
+                organs=tuple(OrganPattern.compile(organ) for organ in system.organs),
+                formats=frozenset(system.formats),
+            )
+            for system in systems
+        }
+
+    def authenticate(self, headers: Mapping[str, str]) -> SystemIdentity:
+        key = presented_key(headers)
+        if key is None:
+            raise Unauthenticated("send the system's key as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'")
+        identity = self._by_digest.get(key_digest(key))
+        if identity is None:
+            raise Unauthenticated("unknown key")
+        return identity

@@ -1,0 +1,151 @@
+"""The ``lgsp`` command. Thin: parse arguments, call one function, print."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from lgsp.errors import ConfigError, RejectedMessage
+from lgsp.formats import syntax_of_file
+from lgsp.problems import Problem
+from lgsp.settings import Settings, load_settings
+
+
+class _Context:
+    def __init__(self, config: Path | None) -> None:
+        self._config = config
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self._config)
+        return self._settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="settings file (default: $LGSP_CONFIG or config/lgsp.yaml)",
+)
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None) -> None:
+    """LGSP: the provincial integration bus."""
+    ctx.obj = _Context(config)
+
+
+@cli.command()
+@click.option("--host", help="listen address (overrides http.host)")
+@click.option("--port", type=int, help="listen port (overrides http.port)")
+@click.pass_obj
+def serve(context: _Context, host: str | None, port: int | None) -> None:
+    """Run the bus: HTTP ingress (REST and SOAP) and health endpoints."""
+    from aiohttp import web
+
+    from lgsp.assembly import build_bus
+    from lgsp.logs import configure_logging
+    from lgsp.web import create_app
+
+    settings = context.settings
+    configure_logging(settings.log)
+    app = create_app(build_bus(settings))
+    web.run_app(
+        app,
+        host=host or settings.http.host,
+        port=port if port is not None else settings.http.port,
+        access_log=None,
+        print=lambda text: click.echo(text, err=True),
+    )
+
+
+def _line(file: Path, problem: Problem) -> str:
+    place = f"{file}:{problem.line or 0}" + (f":{problem.column}" if problem.column else "")
+    text = f"{place}: {problem.path or '/'}: {problem.message}"
+    if problem.expected is not None:
+        text += f" (expected {problem.expected}"
+        text += f", found {problem.found})" if problem.found is not None else ")"
+    elif problem.found is not None:
+        text += f" (found {problem.found})"
+    return text
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "format_name", help="the message's format (default: detected)")
+@click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+@click.pass_obj
+def validate(context: _Context, file: Path, format_name: str | None, as_json: bool) -> None:
+    """Validate a message as the ingress would; exit 1 when it is invalid."""
+    from lgsp.assembly import build_inspector
+
+    inspector = build_inspector(context.settings)
+    body = file.read_bytes()
+    detected: str | None = None
+    try:
+        inspection = inspector.inspect(body, syntax_of_file(file.name, body), format_name)
+        detected, problems = inspection.spec.name, inspection.problems
+    except RejectedMessage as rejection:
+        problems = [*rejection.problems] or [Problem("", rejection.detail)]
+    if as_json:
+        result: dict[str, Any] = {
+            "file": str(file),
+            "format": detected,
+            "valid": not problems,
+            "problems": [problem.as_json() for problem in problems],
+        }
+        click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+    else:
+        for problem in problems:
+            click.echo(_line(file, problem))
+        summary = "valid" if not problems else f"{len(problems)} problem(s)"
+        click.echo(f"{file}: {detected or 'unrecognised'}: {summary}", err=bool(problems))
+    if problems:
+        sys.exit(1)
+
+
+@cli.command()
+@click.pass_obj
+def formats(context: _Context) -> None:
+    """List the formats the bus accepts, with their schemas."""
+    from lgsp.formats import FormatRegistry
+
+    settings = context.settings
+    for spec in FormatRegistry.load(settings.adapters):
+        click.echo(f"{spec.name:<18} {spec.syntax:<5} {settings.schemas_dir / spec.schema}  {spec.summary}")
+
+
+@cli.group()
+def keys() -> None:
+    """API keys of sending systems."""
+
+
+@keys.command("new")
+@click.argument("system_id")
+def keys_new(system_id: str) -> None:
+    """Print a fresh key for SYSTEM_ID (give it to the system) and its hash (put it in the settings)."""
+    from lgsp.auth import new_key
+
+    key, digest = new_key()
+    click.echo(f"key:            {key}")
+    click.echo(f"api_key_sha256: {digest}")
+    click.echo(f"\n# settings entry for {system_id}; the key itself is not stored anywhere by the bus:")
+    click.echo(f"- id: {system_id}\n  organs: []\n  formats: []\n  api_key_sha256: {digest}")
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except ConfigError as error:
+        click.echo(f"lgsp: configuration error: {error.detail}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)

@@ -1,0 +1,72 @@
+"""The aiohttp application: ingress (REST, SOAP) and health, wired to one running bus."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from lgsp.errors import LgspError
+from lgsp.web import ingress, soap
+from lgsp.web.context import BUS, Bus
+from lgsp.web.problem import internal_error, problem_response
+
+log = structlog.get_logger("lgsp.web")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def problems_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except LgspError as error:
+        return problem_response(error, request.path)
+    except web.HTTPException:
+        raise
+    except Exception:
+        incident = uuid.uuid4().hex[:12]
+        log.exception("unhandled error", incident=incident, path=request.path)
+        return problem_response(internal_error(incident), request.path)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    bus = request.app[BUS]
+    checks: dict[str, str] = {}
+    try:
+        await bus.ledger.ping()
+        checks["ledger"] = "ok" if bus.ledger.healthy else "failing writes"
+    except Exception as error:  # noqa: BLE001 - readiness reports any failure, it does not raise it
+        checks["ledger"] = f"unreachable: {type(error).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    return web.json_response(
+        {"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503
+    )
+
+
+def create_app(bus: Bus) -> web.Application:
+    # client_max_size only guards handlers that call request.read(); ingress reads within its own bound.
+    app = web.Application(middlewares=[problems_middleware], client_max_size=bus.settings.http.max_body_bytes)
+    app[BUS] = bus
+
+    async def start_ledger(_app: web.Application) -> None:
+        await bus.ledger.start()
+
+    async def stop_ledger(_app: web.Application) -> None:
+        await bus.ledger.close()
+
+    app.on_startup.append(start_ledger)
+    app.on_cleanup.append(stop_ledger)
+    app.router.add_post("/v1/messages", ingress.post_message)
+    app.router.add_get("/v1/messages/{id}", ingress.get_message)
+    app.router.add_post("/soap/edoc", soap.post_edoc)
+    app.router.add_get("/soap/edoc", soap.get_wsdl)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
