@@ -100,12 +100,19 @@ class Inspector:
         self._schemas = schemas
         self._today = today
 
-    def inspect(self, body: bytes, syntax: Syntax, declared: str | None, document: Any = None) -> Inspection:
+    def identify(self, body: bytes, syntax: Syntax, declared: str | None, document: Any = None) -> Inspection:
+        """Parse (unless the channel already did) and name the format; no validation yet."""
         if document is None:
             document = parse(body, syntax)
-        spec = self.formats.resolve(syntax, document, declared)
+        return Inspection(self.formats.resolve(syntax, document, declared), document, [])
+
+    def validate(self, identified: Inspection) -> Inspection:
+        spec, document = identified.spec, identified.document
         problems = self._schemas.problems(spec, document) + spec.rules(document, self._today())
         return Inspection(spec, document, problems)
+
+    def inspect(self, body: bytes, syntax: Syntax, declared: str | None) -> Inspection:
+        return self.validate(self.identify(body, syntax, declared))
 
 
 def _key(submission: Submission, envelope_key_parts: tuple[str, ...], content_in_key: bool, body_sha256: str) -> str:
@@ -172,13 +179,12 @@ class Pipeline:
 
     def _admit(self, submission: Submission) -> Envelope:
         system = submission.system
-        if submission.declared_format is not None:
-            system.require_format(submission.declared_format)
-        inspection = self._inspector.inspect(
+        identified = self._inspector.identify(
             submission.body, submission.syntax, submission.declared_format, submission.document
         )
+        system.require_format(identified.spec.name)
+        inspection = self._inspector.validate(identified)
         spec = inspection.spec
-        system.require_format(spec.name)
         if inspection.problems:
             raise InvalidMessage(
                 f"the {spec.name} message has {len(inspection.problems)} problem(s)", inspection.problems

@@ -55,8 +55,10 @@ def _element_path(tree: etree._ElementTree, reported: str | None) -> str:
     """libxml2 reports ``/*/*[1]/*[6]`` for namespaced elements: name them by their local names."""
     if not reported:
         return ""
+    root = tree.getroot()
+    prefixes = {prefix: uri for prefix, uri in root.nsmap.items() if prefix} if root is not None else {}
     try:
-        found = tree.xpath(reported)
+        found = tree.xpath(reported, namespaces=prefixes)
     except etree.XPathError:
         return _PREFIX.sub("", reported)
     if isinstance(found, list) and found and isinstance(found[0], etree._Element):

@@ -10,7 +10,6 @@ from lgsp.formats import FormatSpec, MessageFacts
 from lgsp.organs import OrganPattern
 from lgsp.problems import Problem
 
-_PORTAL_TIME = "%Y%m%d%H%M%S"
 _DATE_PREFIXES = ("Ngay", "ThoiDiem")
 
 
@@ -49,22 +48,34 @@ def progress_facts(document: dict[str, Any]) -> MessageFacts:
     )
 
 
+def _real_time(digits: str) -> bool:
+    try:
+        datetime(  # noqa: DTZ001 - only checks that the portal's local time exists on the calendar
+            int(digits[:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:10]), int(digits[10:12]), int(digits[12:])
+        )
+    except ValueError:
+        return False
+    return True
+
+
 def calendar_problems(value: Any, path: str = "") -> list[Problem]:
     """Every ``Ngay…``/``ThoiDiem…`` field holding 14 digits must be a real time (no 31 February)."""
     problems: list[Problem] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            child = f"{path}/{key}"
-            if isinstance(item, str) and key.startswith(_DATE_PREFIXES) and len(item) == 14 and item.isdigit():
-                try:
-                    datetime.strptime(item, _PORTAL_TIME)  # noqa: DTZ007 - a naive portal time is checked, not used
-                except ValueError:
-                    problems.append(Problem(child, "not a real date and time", expected="yyyyMMddHHmmss", found=item))
-            else:
-                problems.extend(calendar_problems(item, child))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            problems.extend(calendar_problems(item, f"{path}/{index}"))
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(item, str):
+            if (
+                isinstance(key, str)
+                and key.startswith(_DATE_PREFIXES)
+                and len(item) == 14
+                and item.isdigit()
+                and not _real_time(item)
+            ):
+                problems.append(
+                    Problem(f"{path}/{key}", "not a real date and time", expected="yyyyMMddHHmmss", found=item)
+                )
+        elif isinstance(item, dict | list):
+            problems.extend(calendar_problems(item, f"{path}/{key}"))
     return problems
 
 

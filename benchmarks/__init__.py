@@ -1,0 +1,1 @@
+"""The performance harness. Numbers come from here, never from timed unit tests."""
