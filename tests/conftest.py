@@ -1,0 +1,87 @@
+"""Shared fixtures: a test configuration, keys for its systems, and service availability."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from lgsp.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "tests" / "samples"
+POSTGRES_URL = os.environ.get("LGSP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+KEYS = {
+    "qlvb": "test-key-qlvb",
+    "motcua": "test-key-motcua",
+    "narrow": "test-key-narrow",
+}
+
+
+def system_entries() -> list[dict[str, object]]:
+    every_organ = ["*"]
+    return [
+        {
+            "id": "qlvb",
+            "organs": every_organ,
+            "formats": ["docflow.document", "docflow.status", "edxml.document", "edxml.status"],
+        },
+        {
+            "id": "motcua",
+            "organs": every_organ,
+            "formats": ["onestop.dossier", "onestop.progress", "dvcqg.dossier", "dvcqg.progress"],
+        },
+        # May send edXML documents only, and only as the Nghệ An People's Committee.
+        {"id": "narrow", "organs": ["000.00.00.H41"], "formats": ["edxml.document"]},
+    ]
+
+
+def write_config(folder: Path, ledger_url: str | None = None, **extra: object) -> Path:
+    systems = [
+        {**entry, "api_key_sha256": hashlib.sha256(KEYS[str(entry["id"])].encode()).hexdigest()}
+        for entry in system_entries()
+    ]
+    config = {
+        "organ_id": "000.00.00.H56",
+        "schemas_dir": str(ROOT / "schemas"),
+        "ledger": {"url": ledger_url or f"sqlite:///{folder / 'ledger.sqlite3'}"},
+        "log": {"level": "warning", "format": "console"},
+        "systems": systems,
+        **extra,
+    }
+    path = folder / "lgsp.yaml"
+    with path.open("w", encoding="utf-8") as handle:
+        YAML().dump(config, handle)
+    return path
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    return write_config(tmp_path)
+
+
+@pytest.fixture
+def settings(config_file: Path) -> Settings:
+    return load_settings(config_file)
+
+
+def service_available(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip on a laptop without the service; fail in CI, where it must be there."""
+    if service_available(host, port):
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is not reachable at {host}:{port}, and CI requires it")
+    pytest.skip(f"{name} is not running at {host}:{port}")

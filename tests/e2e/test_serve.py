@@ -1,0 +1,88 @@
+"""``lgsp serve`` as a real process: accepts over HTTP, stops cleanly on SIGTERM, keeps what it accepted."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KEYS, ROOT, SAMPLES, write_config
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _request(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(  # noqa: S310 - loopback http only
+        url, data=data, headers=headers or {}, method="POST" if data else "GET"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+class Bus:
+    def __init__(self, config: Path, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "lgsp", "--config", str(config), "serve", "--port", str(port)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if _request(self.base + "/readyz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.process.kill()
+        raise AssertionError(f"the bus did not become ready:\n{self.process.communicate()[0].decode()}")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=15)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return write_config(tmp_path)
+
+
+def test_a_message_accepted_by_the_process_survives_its_restart(config: Path) -> None:
+    port = _free_port()
+    body = sorted((SAMPLES / "edxml.document" / "valid").glob("*.xml"))[0].read_bytes()
+    headers = {"Authorization": f"Bearer {KEYS['qlvb']}", "Content-Type": "application/xml"}
+
+    bus = Bus(config, port)
+    status, accepted = _request(bus.base + "/v1/messages", body, headers)
+    assert status == 202, accepted
+    assert accepted["format"] == "edxml.document"
+    assert bus.stop() == 0
+
+    bus = Bus(config, port)
+    try:
+        status, seen = _request(f"{bus.base}/v1/messages/{accepted['id']}", headers=headers)
+        assert status == 200
+        assert seen["status"] == "received"
+        assert [event["kind"] for event in seen["events"]] == ["received"]
+        status, again = _request(bus.base + "/v1/messages", body, headers)
+        assert (status, again["id"]) == (200, accepted["id"])
+    finally:
+        assert bus.stop() == 0
