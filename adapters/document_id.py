@@ -1,6 +1,8 @@
-"""The national DocumentId: ``{issuer OrganId},{yyyy/MM/dd},{CodeNumber}/{CodeNotation}`` (DOMAIN.md §2.1)."""
+"""Identifiers built from others: the national DocumentId (DOMAIN.md §2.1), a dossier number's agency (§1)."""
 
 from __future__ import annotations
+
+from lgsp.organs import OrganPattern
 
 
 def build_document_id(organ_id: str, promulgation_date: str, code_number: str, code_notation: str) -> str:
@@ -8,6 +10,7 @@ def build_document_id(organ_id: str, promulgation_date: str, code_number: str, c
     return f"{organ_id},{promulgation_date},{code_number}/{code_notation}"
 
 
-def organ_of_dossier(dossier_no: str) -> str:
-    """The agency part of a dossier number ``{agencyCode}-{yyMMdd}-{seq}``."""
-    return dossier_no.split("-", 1)[0]
+def dossier_agency(dossier_no: str) -> str | None:
+    """The agency of a dossier number ``{agencyCode}-{yyMMdd}-{seq}``, when it names one."""
+    organ = dossier_no.split("-", 1)[0]
+    return organ if OrganPattern.is_organ_id(organ) else None

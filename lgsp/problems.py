@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 
@@ -23,15 +23,5 @@ class Problem:
     column: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            key: value
-            for key, value in (
-                ("path", self.path),
-                ("message", self.message),
-                ("expected", self.expected),
-                ("found", self.found),
-                ("line", self.line),
-                ("column", self.column),
-            )
-            if value is not None
-        }
+        """The fields that are set, in declaration order."""
+        return {field.name: value for field in fields(self) if (value := getattr(self, field.name)) is not None}

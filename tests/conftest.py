@@ -16,6 +16,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "tests" / "samples"
 POSTGRES_URL = os.environ.get("LGSP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
+FORMATS = [
+    "edxml.document",
+    "edxml.status",
+    "dvcqg.dossier",
+    "dvcqg.progress",
+    "onestop.dossier",
+    "onestop.progress",
+    "docflow.document",
+    "docflow.status",
+]
+
 KEYS = {
     "qlvb": "test-key-qlvb",
     "motcua": "test-key-motcua",

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from adapters.document_id import organ_of_dossier
+from adapters.document_id import dossier_agency
 from lgsp.formats import FormatSpec, MessageFacts
-from lgsp.organs import OrganPattern
 from lgsp.problems import Problem
 
 _DATE_PREFIXES = ("Ngay", "ThoiDiem")
@@ -21,15 +20,10 @@ def is_progress(document: dict[str, Any]) -> bool:
     return "MaHoSo" in document and "ThoiDiemXuLy" in document and "MaTTHC" not in document
 
 
-def _sender(dossier_no: str) -> str | None:
-    organ = organ_of_dossier(dossier_no)
-    return organ if OrganPattern.is_organ_id(organ) else None
-
-
 def dossier_facts(document: dict[str, Any]) -> MessageFacts:
     dossier_no = document["MaHoSo"]
     return MessageFacts(
-        sender_organ=_sender(dossier_no),
+        sender_organ=dossier_agency(dossier_no),
         sender_path="/MaHoSo",
         dossier_no=dossier_no,
         procedure_code=document.get("MaTTHC"),
@@ -41,7 +35,7 @@ def dossier_facts(document: dict[str, Any]) -> MessageFacts:
 def progress_facts(document: dict[str, Any]) -> MessageFacts:
     dossier_no = document["MaHoSo"]
     return MessageFacts(
-        sender_organ=_sender(dossier_no),
+        sender_organ=dossier_agency(dossier_no),
         sender_path="/MaHoSo",
         dossier_no=dossier_no,
         natural_key=(dossier_no, document.get("TrangThai", ""), document.get("ThoiDiemXuLy", "")),

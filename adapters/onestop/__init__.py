@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.document_id import organ_of_dossier
+from adapters.document_id import dossier_agency
 from lgsp.formats import FormatSpec, MessageFacts
-from lgsp.organs import OrganPattern
 
 
 def is_dossier(document: dict[str, Any]) -> bool:
@@ -17,15 +16,10 @@ def is_progress(document: dict[str, Any]) -> bool:
     return "dossier_no" in document and "handled_at" in document and "procedure" not in document
 
 
-def _sender(dossier_no: str) -> str | None:
-    organ = organ_of_dossier(dossier_no)
-    return organ if OrganPattern.is_organ_id(organ) else None
-
-
 def dossier_facts(document: dict[str, Any]) -> MessageFacts:
     dossier_no = document["dossier_no"]
     return MessageFacts(
-        sender_organ=_sender(dossier_no),
+        sender_organ=dossier_agency(dossier_no),
         sender_path="/dossier_no",
         dossier_no=dossier_no,
         procedure_code=document["procedure"].get("code"),
@@ -37,7 +31,7 @@ def dossier_facts(document: dict[str, Any]) -> MessageFacts:
 def progress_facts(document: dict[str, Any]) -> MessageFacts:
     dossier_no = document["dossier_no"]
     return MessageFacts(
-        sender_organ=_sender(dossier_no),
+        sender_organ=dossier_agency(dossier_no),
         sender_path="/dossier_no",
         dossier_no=dossier_no,
         natural_key=(dossier_no, document.get("status", ""), document.get("handled_at", "")),

@@ -128,16 +128,8 @@ def _problems_detail(error: LgspError, parent: etree._Element) -> None:
     )
     for problem in error.problems:
         item = etree.SubElement(problems, f"{{{SERVICE_NS}}}Problem")
-        for name, value in (
-            ("Path", problem.path),
-            ("Message", problem.message),
-            ("Expected", problem.expected),
-            ("Found", problem.found),
-            ("Line", problem.line),
-            ("Column", problem.column),
-        ):
-            if value is not None:
-                etree.SubElement(item, f"{{{SERVICE_NS}}}{name}").text = str(value)
+        for name, value in problem.as_json().items():  # the WSDL's Problem: the same fields, capitalised
+            etree.SubElement(item, f"{{{SERVICE_NS}}}{name.capitalize()}").text = str(value)
 
 
 def fault_response(error: LgspError, version: SoapVersion) -> web.Response:

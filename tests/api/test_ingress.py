@@ -11,19 +11,9 @@ from aiohttp.test_utils import TestClient
 from adapters.edxml.facts import document_facts
 from lgsp import xmlsafe
 from tests.api.conftest import auth, first_valid
-from tests.conftest import SAMPLES
+from tests.conftest import FORMATS, SAMPLES
 
 Client = TestClient[object, object]
-FORMATS = [
-    "edxml.document",
-    "edxml.status",
-    "dvcqg.dossier",
-    "dvcqg.progress",
-    "onestop.dossier",
-    "onestop.progress",
-    "docflow.document",
-    "docflow.status",
-]
 SENDER = {name: ("qlvb" if name.startswith(("edxml", "docflow")) else "motcua") for name in FORMATS}
 
 

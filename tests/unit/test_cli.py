@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import FORMATS, ROOT, SAMPLES
 
 
 def lgsp(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -21,16 +21,7 @@ def test_formats_lists_every_format_with_its_schema() -> None:
     result = lgsp("formats")
     assert result.returncode == 0, result.stderr
     names = [line.split()[0] for line in result.stdout.splitlines()]
-    assert names == [
-        "edxml.document",
-        "edxml.status",
-        "dvcqg.dossier",
-        "dvcqg.progress",
-        "onestop.dossier",
-        "onestop.progress",
-        "docflow.document",
-        "docflow.status",
-    ]
+    assert names == FORMATS
     assert "schemas/edxml/edxml-document.xsd" in result.stdout
 
 

@@ -13,9 +13,7 @@ from lgsp.errors import RejectedMessage
 from lgsp.formats import syntax_of_file
 from lgsp.pipeline import Inspector
 from lgsp.settings import Settings
-from tests.conftest import SAMPLES
-
-FORMATS = sorted(path.name for path in SAMPLES.iterdir() if path.is_dir())
+from tests.conftest import FORMATS, SAMPLES
 
 
 def samples(kind: str) -> list[Path]:
@@ -35,7 +33,7 @@ def inspector() -> Inspector:
 
 
 def test_every_format_has_valid_and_invalid_samples() -> None:
-    assert len(FORMATS) == 8
+    assert sorted(path.name for path in SAMPLES.iterdir() if path.is_dir()) == sorted(FORMATS)
     for name in FORMATS:
         assert len(list((SAMPLES / name / "valid").iterdir())) >= 3, name
         assert len(list((SAMPLES / name / "invalid").glob("*.expected.json"))) >= 4, name
