@@ -9,7 +9,7 @@ from typing import Any
 import click
 import orjson
 
-from lgsp.errors import ConfigError, RejectedMessage
+from lgsp.errors import ConfigError, InvalidMessage, RejectedMessage
 from lgsp.formats import syntax_of_file
 from lgsp.problems import Problem
 from lgsp.settings import Settings, load_settings
@@ -110,6 +110,35 @@ def validate(context: _Context, file: Path, format_name: str | None, as_json: bo
 
 
 @cli.command()
+@click.option("--from", "source", required=True, help="the file's format")
+@click.option("--to", "target", required=True, help="the format to translate into")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def translate(context: _Context, source: str, target: str, file: Path) -> None:
+    """Translate a message: the result on stdout, warnings on stderr; its problems and exit 1 if invalid."""
+    from lgsp.assembly import build_inspector, build_translator, translation_context
+
+    settings = context.settings
+    inspector = build_inspector(settings)
+    body = file.read_bytes()
+    try:
+        inspection = inspector.inspect(body, syntax_of_file(file.name, body), source)
+        if inspection.problems:
+            raise InvalidMessage(f"{file} is not a valid {source}", inspection.problems)
+        result = build_translator(settings).translate(
+            source, target, inspection.document, translation_context(settings)
+        )
+    except RejectedMessage as rejection:
+        for problem in rejection.problems or [Problem("", rejection.detail)]:
+            click.echo(_line(file, problem), err=True)
+        click.echo(f"{file}: {rejection.detail}", err=True)
+        sys.exit(1)
+    for warning in result.warnings:
+        click.echo(f"warning: {_line(file, warning)}", err=True)
+    click.echo(result.body.decode("utf-8"))
+
+
+@cli.command()
 @click.pass_obj
 def formats(context: _Context) -> None:
     """List the formats the bus accepts, with their schemas."""
@@ -117,7 +146,8 @@ def formats(context: _Context) -> None:
 
     settings = context.settings
     for spec in FormatRegistry.load(settings.adapters):
-        click.echo(f"{spec.name:<18} {spec.syntax:<5} {settings.schemas_dir / spec.schema}  {spec.summary}")
+        schema = settings.schemas_dir / spec.schema if spec.schema else "(rules only)"
+        click.echo(f"{spec.name:<18} {spec.syntax:<5} {schema}  {spec.summary}")
 
 
 @cli.group()

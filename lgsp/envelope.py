@@ -22,3 +22,25 @@ class Envelope:
     document: Any
     facts: MessageFacts
     idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One accepted message on its way to one destination endpoint: what the transport carries."""
+
+    id: str  # "{message_id}:{endpoint}": stable, so a republished delivery is recognisably the same
+    message_id: str
+    endpoint: str
+    format: str
+    media_type: str
+    body: bytes
+    idempotency_key: str
+    enqueued_at: str
+    route: str | None = None
+    route_version: str | None = None
+    # Deliveries of one (endpoint, ordering_key) reach the endpoint in ``sequence`` order, retries included.
+    ordering_key: str | None = None
+    sequence: int = 0
+    priority: int = 0
+    attempt: int = 0  # attempts already spent on this delivery
+    last_error: str | None = None

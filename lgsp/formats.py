@@ -43,7 +43,7 @@ def _no_rules(document: Any, today: date) -> list[Problem]:
 class FormatSpec:
     name: str
     syntax: Syntax
-    schema: str
+    schema: str | None  # under schemas/; None for a format checked by its rules alone (a vendor mapping)
     summary: str
     detect: Callable[[Any], bool]
     facts: Callable[[Any], MessageFacts]

@@ -95,10 +95,13 @@ class SchemaRegistry:
     def __init__(self, schemas_dir: Path, specs: Iterable[FormatSpec]) -> None:
         self._validators: dict[str, _XmlSchema | _JsonSchema] = {}
         for spec in specs:
+            if spec.schema is None:
+                continue
             path = schemas_dir / spec.schema
             if not path.is_file():
                 raise ConfigError(f"format {spec.name}: schema file {path} does not exist")
             self._validators[spec.name] = _XmlSchema(path) if spec.syntax == "xml" else _JsonSchema(path)
 
     def problems(self, spec: FormatSpec, document: Any) -> list[Problem]:
-        return self._validators[spec.name].problems(document)
+        validator = self._validators.get(spec.name)
+        return [] if validator is None else validator.problems(document)

@@ -8,6 +8,7 @@ from typing import Any
 from adapters.document_id import build_document_id
 from lgsp.formats import FormatSpec, MessageFacts
 from lgsp.problems import Problem
+from lgsp.translation import Codec
 
 
 def is_document(document: dict[str, Any]) -> bool:
@@ -124,3 +125,5 @@ FORMATS = [
         facts=status_facts,
     ),
 ]
+
+CODECS: list[Codec] = []

@@ -8,6 +8,7 @@ from typing import Any
 from adapters.document_id import dossier_agency
 from lgsp.formats import FormatSpec, MessageFacts
 from lgsp.problems import Problem
+from lgsp.translation import Codec
 
 _DATE_PREFIXES = ("Ngay", "ThoiDiem")
 
@@ -97,3 +98,5 @@ FORMATS = [
         rules=_calendar_rules,
     ),
 ]
+
+CODECS: list[Codec] = []

@@ -9,6 +9,7 @@ from lxml import etree
 from adapters.edxml import facts, rules
 from lgsp.formats import FormatSpec
 from lgsp.problems import Problem
+from lgsp.translation import Codec
 
 
 def _document_rules(root: etree._Element, today: date) -> list[Problem]:
@@ -39,3 +40,5 @@ FORMATS = [
         rules=_status_rules,
     ),
 ]
+
+CODECS: list[Codec] = []

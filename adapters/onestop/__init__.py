@@ -6,6 +6,7 @@ from typing import Any
 
 from adapters.document_id import dossier_agency
 from lgsp.formats import FormatSpec, MessageFacts
+from lgsp.translation import Codec
 
 
 def is_dossier(document: dict[str, Any]) -> bool:
@@ -56,3 +57,5 @@ FORMATS = [
         facts=progress_facts,
     ),
 ]
+
+CODECS: list[Codec] = []
