@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lgsp.organs import OrganPattern
+from lgsp.organs import is_organ_id
 
 
 def build_document_id(organ_id: str, promulgation_date: str, code_number: str, code_notation: str) -> str:
@@ -13,4 +13,4 @@ def build_document_id(organ_id: str, promulgation_date: str, code_number: str, c
 def dossier_agency(dossier_no: str) -> str | None:
     """The agency of a dossier number ``{agencyCode}-{yyMMdd}-{seq}``, when it names one."""
     organ = dossier_no.split("-", 1)[0]
-    return organ if OrganPattern.is_organ_id(organ) else None
+    return organ if is_organ_id(organ) else None

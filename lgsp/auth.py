@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lgsp.errors import Forbidden, Unauthenticated
-from lgsp.organs import OrganPattern
+from lgsp.patterns import DottedPattern
 from lgsp.problems import Problem
 from lgsp.settings import SendingSystem
 
@@ -17,7 +17,7 @@ from lgsp.settings import SendingSystem
 class SystemIdentity:
     id: str
     name: str
-    organs: tuple[OrganPattern, ...]
+    organs: tuple[DottedPattern, ...]
     formats: frozenset[str]
 
     def require_format(self, format_name: str) -> None:
@@ -73,7 +73,7 @@ class SystemDirectory:
             system.api_key_sha256: SystemIdentity(
                 id=system.id,
                 name=system.name,
-                organs=tuple(OrganPattern.compile(organ) for organ in system.organs),
+                organs=tuple(DottedPattern.parse(organ) for organ in system.organs),
                 formats=frozenset(system.formats),
             )
             for system in systems

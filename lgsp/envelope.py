@@ -36,6 +36,8 @@ class Delivery:
     body: bytes
     idempotency_key: str
     enqueued_at: str
+    # The recipient agencies this delivery is for (a subset of the document's To when routes split them).
+    recipients: tuple[str, ...] = ()
     route: str | None = None
     route_version: str | None = None
     # Deliveries of one (endpoint, ordering_key) reach the endpoint in ``sequence`` order, retries included.

@@ -11,6 +11,7 @@
     │   ├── UnsupportedMediaType    415  neither JSON nor XML, or a charset other than UTF-8
     │   ├── MalformedMessage        400  not well-formed, hostile XML, bad encoding, bad header
     │   └── InvalidMessage          422  schema or business-rule violations, unknown format
+    │       └── NoRoute             422  no route takes the message (or one of its recipients)
     ├── Unavailable                 503  the bus cannot make the message durable now; retry, same key
     └── ConfigError                 the bus refuses to start: a setting or a content file is wrong
 
@@ -89,6 +90,11 @@ class InvalidMessage(RejectedMessage):
     http_status = 422
     title = "Invalid message"
     slug = "invalid-message"
+
+
+class NoRoute(InvalidMessage):
+    title = "No route"
+    slug = "no-route"
 
 
 class Unavailable(LgspError):

@@ -48,6 +48,9 @@ class FormatSpec:
     detect: Callable[[Any], bool]
     facts: Callable[[Any], MessageFacts]
     rules: Callable[[Any, date], list[Problem]] = field(default=_no_rules)
+    # What orders this format's deliveries by default: the document a status answers, the dossier a
+    # progress record advances (the portal shows the last status it received).
+    ordering: Literal["document", "dossier"] | None = None
 
 
 class FormatRegistry:

@@ -18,7 +18,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lgsp.errors import ConfigError
-from lgsp.organs import OrganPattern
+from lgsp.organs import is_organ_id
+from lgsp.patterns import DottedPattern
 
 DEFAULT_CONFIG = Path("config/lgsp.yaml")
 MiB = 1024 * 1024
@@ -61,7 +62,7 @@ class SendingSystem(_Section):
     @classmethod
     def _valid_patterns(cls, organs: list[str]) -> list[str]:
         for organ in organs:
-            OrganPattern.compile(organ)
+            DottedPattern.parse(organ)
         return organs
 
 
@@ -96,7 +97,7 @@ class Settings(BaseSettings):
     @field_validator("organ_id")
     @classmethod
     def _valid_organ(cls, organ_id: str) -> str:
-        if not OrganPattern.is_organ_id(organ_id):
+        if not is_organ_id(organ_id):
             raise ValueError(f"not an OrganId: {organ_id!r}")
         return organ_id
 

@@ -123,6 +123,7 @@ FORMATS = [
         summary="local document-flow status of a received document (maps to an edXML status package)",
         detect=is_status,
         facts=status_facts,
+        ordering="document",
     ),
 ]
 

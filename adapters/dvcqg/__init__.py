@@ -96,6 +96,7 @@ FORMATS = [
         detect=is_progress,
         facts=progress_facts,
         rules=_calendar_rules,
+        ordering="dossier",
     ),
 ]
 

@@ -38,6 +38,7 @@ FORMATS = [
         detect=facts.is_status,
         facts=facts.status_facts,
         rules=_status_rules,
+        ordering="document",
     ),
 ]
 

@@ -55,6 +55,7 @@ FORMATS = [
         summary="local one-stop progress of a dossier",
         detect=is_progress,
         facts=progress_facts,
+        ordering="dossier",
     ),
 ]
 
