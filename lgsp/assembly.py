@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from lgsp.audit import Ledger, LedgerStore
 from lgsp.auth import SystemDirectory
+from lgsp.dispatch import Dispatcher
 from lgsp.errors import ConfigError
 from lgsp.formats import FormatRegistry
 from lgsp.ids import VIETNAM
 from lgsp.pipeline import Inspector, Pipeline
+from lgsp.routing import RoutesInvalid, RouteTable, load_table
 from lgsp.schemas import SchemaRegistry
 from lgsp.settings import Settings
 from lgsp.translation import TranslationContext, Translator
@@ -27,6 +30,46 @@ def build_translator(settings: Settings) -> Translator:
 
 def translation_context(settings: Settings) -> TranslationContext:
     return TranslationContext(bus_organ_id=settings.organ_id, now=datetime.now(VIETNAM))
+
+
+class BusVocabulary:
+    """What a routing table is checked against: this bus's formats, translations and systems."""
+
+    def __init__(self, formats: FormatRegistry, translator: Translator, settings: Settings) -> None:
+        self._formats = set(formats.names())
+        self._translator = translator
+        self._systems = {system.id for system in settings.systems}
+
+    def has_format(self, name: str) -> bool:
+        return name in self._formats
+
+    def can_translate(self, source: str, target: str) -> bool:
+        return self._translator.can_translate(source, target)
+
+    def has_system(self, system_id: str) -> bool:
+        return system_id in self._systems
+
+
+def build_vocabulary(settings: Settings) -> BusVocabulary:
+    return BusVocabulary(FormatRegistry.load(settings.adapters), build_translator(settings), settings)
+
+
+def build_dispatch_tools(settings: Settings) -> tuple[Inspector, Dispatcher]:
+    inspector = build_inspector(settings)
+    return inspector, Dispatcher(inspector.formats, build_translator(settings), inspector)
+
+
+def load_routes(settings: Settings, path: Path | None = None) -> RouteTable:
+    """The routing table, checked; ``ConfigError`` with every finding when it is not right."""
+    file = path or settings.routes.file
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read the routing table {file}: {error.strerror}") from None
+    try:
+        return load_table(text, str(file), build_vocabulary(settings), settings.schemas_dir)
+    except RoutesInvalid as invalid:
+        raise ConfigError(f"the routing table is not valid:\n{invalid}") from None
 
 
 def _check_system_formats(settings: Settings, formats: FormatRegistry) -> None:

@@ -151,6 +151,128 @@ def formats(context: _Context) -> None:
 
 
 @cli.group()
+def routes() -> None:
+    """The routing table: check it, explain a decision, run its table tests."""
+
+
+def _routes_file(context: _Context, file: Path | None) -> Path:
+    return file if file is not None else context.settings.routes.file
+
+
+@routes.command("check")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def routes_check(context: _Context, file: Path | None) -> None:
+    """Check a routing table (default: the configured routes.yaml); FILE:LINE:COLUMN: problem; exit 1 on any."""
+    from lgsp.assembly import build_vocabulary
+    from lgsp.routing import check_text
+
+    settings = context.settings
+    path = _routes_file(context, file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
+    findings, table = check_text(text, build_vocabulary(settings), settings.schemas_dir)
+    for finding in findings:
+        click.echo(finding.render(str(path)))
+    if table is None:
+        click.echo(f"{path}: {len(findings)} problem(s)", err=True)
+        sys.exit(1)
+    click.echo(f"{path}: {len(table.endpoints)} endpoint(s), {len(table.routes)} route(s), version {table.version}")
+
+
+@routes.command("explain")
+@click.argument("message_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--from", "source", required=True, help="the sending system's id")
+@click.option("--format", "format_name", help="the message's format (default: detected)")
+@click.option("--header", "headers", multiple=True, help="a request header as NAME=VALUE (repeatable)")
+@click.option("--routes", "file", type=click.Path(dir_okay=False, path_type=Path), help="another routing table")
+@click.pass_obj
+def routes_explain(
+    context: _Context,
+    message_file: Path,
+    source: str,
+    format_name: str | None,
+    headers: tuple[str, ...],
+    file: Path | None,
+) -> None:
+    """Which routes take a message and why the others don't, its deliveries, and a preview of each."""
+    from lgsp.assembly import build_dispatch_tools, load_routes, translation_context
+    from lgsp.formats import MEDIA_TYPES
+    from lgsp.routing import Router, explain
+
+    settings = context.settings
+    inspector, dispatcher = build_dispatch_tools(settings)
+    table = load_routes(settings, _routes_file(context, file))
+    body = message_file.read_bytes()
+    inspection = inspector.inspect(body, syntax_of_file(message_file.name, body), format_name)
+    if inspection.problems:
+        raise click.ClickException(f"{message_file} is not a valid {inspection.spec.name}; see `lgsp validate`")
+    facts = inspection.spec.facts(inspection.document)
+    message = dispatcher.routing_input(source, inspection.spec, facts, dict(h.split("=", 1) for h in headers))
+    click.echo(
+        f"message: {inspection.spec.name} from {source}, recipients {', '.join(message.recipients) or '-'}"
+        f", procedure {message.procedure or '-'}; table version {table.version}\n"
+    )
+    for verdict in explain(table, message):
+        mark = "TAKES" if verdict.takes else "  no "
+        who = f" [{', '.join(verdict.recipients)}]" if verdict.recipients else ""
+        click.echo(f"{mark} {verdict.route}: {verdict.reason}{who}")
+    try:
+        dispatch = dispatcher.dispatch(
+            Router(table),
+            message,
+            inspection.document,
+            body,
+            MEDIA_TYPES[inspection.spec.syntax],
+            translation_context(settings),
+        )
+    except RejectedMessage as rejection:
+        click.echo(f"\nrejected: {rejection.slug}: {rejection.detail}")
+        for problem in rejection.problems:
+            click.echo(_line(message_file, problem))
+        sys.exit(1)
+    for planned in dispatch.decision.deliveries:
+        rendered = dispatch.rendered[planned.format]
+        click.echo(
+            f"\n→ {planned.endpoint} as {planned.format} (routes {', '.join(planned.routes)};"
+            f" recipients {', '.join(planned.recipients) or '-'}; ordering {planned.ordering})"
+        )
+        for warning in rendered.warnings:
+            click.echo(f"  warning: {warning.path}: {warning.message}")
+        preview = rendered.body.decode("utf-8", "replace").splitlines()
+        click.echo("\n".join("  | " + line for line in preview[:40]))
+        if len(preview) > 40:
+            click.echo(f"  | … {len(preview) - 40} more lines")
+
+
+@routes.command("test")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--routes", "file", type=click.Path(dir_okay=False, path_type=Path), help="another routing table")
+@click.pass_obj
+def routes_test(context: _Context, folder: Path | None, file: Path | None) -> None:
+    """Run the routing table's table tests (default: the configured routes.tests/); exit 1 on a failure."""
+    from lgsp.assembly import build_dispatch_tools, load_routes
+    from lgsp.route_tests import RouteTestRunner
+    from lgsp.routing import Router
+
+    settings = context.settings
+    inspector, dispatcher = build_dispatch_tools(settings)
+    table = load_routes(settings, _routes_file(context, file))
+    runner = RouteTestRunner(inspector, dispatcher, Router(table), settings.organ_id)
+    results = runner.run_dir(folder or settings.routes.tests_dir)
+    for result in results:
+        click.echo(f"{'PASS' if result.passed else 'FAIL'} {result.file.name}: {result.name}")
+        for failure in result.failures:
+            click.echo(f"     {failure}")
+    failed = sum(not result.passed for result in results)
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed or not results:
+        sys.exit(1)
+
+
+@cli.group()
 def keys() -> None:
     """API keys of sending systems."""
 

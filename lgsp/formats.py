@@ -17,6 +17,7 @@ from lgsp.errors import ConfigError, InvalidMessage, MalformedMessage, Unsupport
 from lgsp.problems import Problem
 
 Syntax = Literal["xml", "json"]
+MEDIA_TYPES: dict[Syntax, str] = {"xml": "application/xml", "json": "application/json"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,21 @@ class SendingSystem(_Section):
         return organs
 
 
+class Operator(_Section):
+    """A person allowed to change the routing table through the admin API, by token (hashed)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.@-]{0,63}$")]
+    name: str = ""
+    token_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class RoutesSettings(_Section):
+    file: Path = Path("../routes.yaml")
+    tests_dir: Path = Path("../routes.tests")
+    # How often a running bus looks for a changed file (or, on PostgreSQL, a version applied elsewhere).
+    watch_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
+
+
 class LogSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["json", "console"] = "json"
@@ -81,7 +96,9 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     ledger: LedgerSettings = LedgerSettings()
     log: LogSettings = LogSettings()
+    routes: RoutesSettings = RoutesSettings()
     systems: list[SendingSystem] = []
+    operators: list[Operator] = []
 
     @classmethod
     def settings_customise_sources(
@@ -116,7 +133,15 @@ class Settings(BaseSettings):
 
     def resolved(self, base: Path) -> Settings:
         """The same settings with relative paths made absolute against ``base``."""
-        updates: dict[str, Any] = {"schemas_dir": (base / self.schemas_dir).resolve()}
+        updates: dict[str, Any] = {
+            "schemas_dir": (base / self.schemas_dir).resolve(),
+            "routes": self.routes.model_copy(
+                update={
+                    "file": (base / self.routes.file).resolve(),
+                    "tests_dir": (base / self.routes.tests_dir).resolve(),
+                }
+            ),
+        }
         prefix = "sqlite:///"
         if self.ledger.url.startswith(prefix) and not self.ledger.url[len(prefix) :].startswith("/"):
             path = (base / self.ledger.url[len(prefix) :]).resolve()

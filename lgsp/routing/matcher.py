@@ -10,36 +10,20 @@ route that applies (and on, through ``continue``). Each route delivers to its en
 the union of their recipients. A recipient no route takes makes the whole message a 422: accepting
 the rest would lose that recipient's copy without anyone knowing.
 
-Lookup cost: routes are filed under (source, format) with "any" for an absent criterion, and within
-that by recipient pattern in a trie, so deciding costs four dictionary lookups and one trie walk per
-recipient, however long the table is.
+Lookup cost: see lgsp/routing/index.py; it does not grow with the table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Literal
 
 from lgsp.errors import NoRoute
-from lgsp.patterns import PatternIndex
 from lgsp.problems import Problem
-from lgsp.routing.loader import RouteTable
-from lgsp.routing.model import Decision, OrderingKey, PlannedDelivery, Route, RoutingInput
+from lgsp.routing.index import RouteIndex
+from lgsp.routing.model import Decision, OrderingKey, PlannedDelivery, Route, RouteTable, RoutingInput
 
 OrderingOf = Callable[[str], Literal["document", "dossier"] | None]
-
-ANY = "\0any"
-
-
-@dataclass(slots=True)
-class _Bucket:
-    by_recipient: PatternIndex[Route] = field(default_factory=PatternIndex)
-    every_recipient: list[Route] = field(default_factory=list)
-
-
-def _keys(values: frozenset[str] | None) -> Iterable[str]:
-    return (ANY,) if values is None else values
 
 
 def _secondary_holds(route: Route, message: RoutingInput) -> bool:
@@ -54,20 +38,7 @@ def _secondary_holds(route: Route, message: RoutingInput) -> bool:
 class Router:
     def __init__(self, table: RouteTable) -> None:
         self.table = table
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
-        for route in table.routes:
-            for source in _keys(route.match.sources):
-                for format_name in _keys(route.match.formats):
-                    bucket = self._buckets.setdefault((source, format_name), _Bucket())
-                    if route.match.recipients is None:
-                        bucket.every_recipient.append(route)
-                    else:
-                        for pattern in route.match.recipients:
-                            bucket.by_recipient.add(pattern, route)
-
-    def _bucket_list(self, message: RoutingInput) -> list[_Bucket]:
-        keys = ((message.source, message.format), (message.source, ANY), (ANY, message.format), (ANY, ANY))
-        return [bucket for key in keys if (bucket := self._buckets.get(key)) is not None]
+        self._index = RouteIndex(table.routes)
 
     @staticmethod
     def _first_takers(candidates: Iterable[Route], message: RoutingInput) -> list[Route]:
@@ -81,7 +52,7 @@ class Router:
         return takers
 
     def decide(self, message: RoutingInput, ordering_of: OrderingOf) -> Decision:
-        buckets = self._bucket_list(message)
+        buckets = self._index.buckets(message.source, message.format)
         taken: dict[int, list[str]] = {}
         routes: dict[int, Route] = {}
         unrouted: list[str] = []

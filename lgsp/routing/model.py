@@ -82,6 +82,14 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteTable:
+    version: str
+    text: str
+    endpoints: dict[str, Endpoint]
+    routes: tuple[Route, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RoutingInput:
     """What routing looks at: who sent it, what it is, whom it is for."""
 

@@ -3,7 +3,7 @@
 The translation runs with a fixed context (the bus is 000.00.00.H41, it is 2025-10-01 09:00 in
 Hanoi) so outputs are reproducible. ``<case>.warnings``, when present, lists one expected warning
 path per line (the translation's warnings must be exactly those); without it there must be none.
-JSON is compared as data, XML as canonical XML (C14N 2.0), anything else byte for byte.
+JSON is compared as data, XML as canonical XML (C14N 2.0), anything else byte for byte (as ``lgsp routes test``).
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import orjson
 import pytest
-from lxml import etree
 
 from lgsp.assembly import build_inspector, build_translator
 from lgsp.ids import VIETNAM
 from lgsp.pipeline import Inspector
+from lgsp.route_tests import comparable
 from lgsp.settings import Settings
 from lgsp.translation import TranslationContext, Translator
 from tests.conftest import ROOT
@@ -36,14 +35,6 @@ def tools() -> tuple[Inspector, Translator]:
     return build_inspector(settings), build_translator(settings)
 
 
-def _comparable(body: bytes, media_type: str) -> object:
-    if media_type.endswith("json"):
-        return orjson.loads(body)
-    if media_type.endswith("xml"):
-        return etree.canonicalize(body.decode("utf-8"), strip_text=True)
-    return body
-
-
 @pytest.mark.parametrize("case", cases(), ids=lambda path: f"{path.parent.name}/{path.stem}")
 def test_golden_case(tools: tuple[Inspector, Translator], case: Path) -> None:
     inspector, translator = tools
@@ -53,7 +44,7 @@ def test_golden_case(tools: tuple[Inspector, Translator], case: Path) -> None:
     assert inspection.problems == [], inspection.problems
     result = translator.translate(source, target, inspection.document, CONTEXT)
     expected = case.with_suffix(".expected").read_bytes()
-    assert _comparable(result.body, result.media_type) == _comparable(expected, result.media_type)
+    assert comparable(result.body, result.media_type) == comparable(expected, result.media_type)
     warnings_file = case.with_suffix(".warnings")
     expected_warnings = warnings_file.read_text().split() if warnings_file.exists() else []
     assert sorted(warning.path for warning in result.warnings) == sorted(expected_warnings)
