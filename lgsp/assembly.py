@@ -6,12 +6,14 @@ from datetime import datetime
 from pathlib import Path
 
 from lgsp.audit import Ledger, LedgerStore
-from lgsp.auth import SystemDirectory
+from lgsp.auth import OperatorDirectory, SystemDirectory
 from lgsp.dispatch import Dispatcher
 from lgsp.errors import ConfigError
 from lgsp.formats import FormatRegistry
 from lgsp.ids import VIETNAM
-from lgsp.pipeline import Inspector, Pipeline
+from lgsp.inspection import Inspector
+from lgsp.live_routes import LiveRoutes
+from lgsp.pipeline import Pipeline
 from lgsp.routing import RoutesInvalid, RouteTable, load_table
 from lgsp.schemas import SchemaRegistry
 from lgsp.settings import Settings
@@ -84,13 +86,30 @@ def _check_system_formats(settings: Settings, formats: FormatRegistry) -> None:
 
 
 def build_bus(settings: Settings) -> Bus:
-    inspector = build_inspector(settings)
+    inspector, dispatcher = build_dispatch_tools(settings)
     _check_system_formats(settings, inspector.formats)
+    vocabulary = build_vocabulary(settings)
     ledger = Ledger(LedgerStore(settings.ledger.url), batch_max=settings.ledger.batch_max)
+    routes = LiveRoutes(
+        settings.routes.file,
+        lambda text: load_table(text, str(settings.routes.file), vocabulary, settings.schemas_dir),
+        ledger,
+        settings.routes.watch_seconds,
+    )
+    systems = SystemDirectory(settings.systems)
     return Bus(
         settings=settings,
         formats=inspector.formats,
-        systems=SystemDirectory(settings.systems),
+        systems=systems,
+        operators=OperatorDirectory(settings.operators, systems),
         ledger=ledger,
-        pipeline=Pipeline(inspector, ledger, settings.http.inline_parse_bytes),
+        routes=routes,
+        pipeline=Pipeline(
+            inspector,
+            dispatcher,
+            routes,
+            ledger,
+            lambda: translation_context(settings),
+            settings.http.inline_parse_bytes,
+        ),
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from lgsp.errors import Forbidden, Unauthenticated
 from lgsp.patterns import DottedPattern
 from lgsp.problems import Problem
-from lgsp.settings import SendingSystem
+from lgsp.settings import Operator, SendingSystem
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,9 @@ class SystemDirectory:
             for system in systems
         }
 
+    def knows(self, digest: str) -> bool:
+        return digest in self._by_digest
+
     def authenticate(self, headers: Mapping[str, str]) -> SystemIdentity:
         key = presented_key(headers)
         if key is None:
@@ -87,3 +90,31 @@ class SystemDirectory:
         if identity is None:
             raise Unauthenticated("unknown key")
         return identity
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorIdentity:
+    id: str
+    name: str
+
+
+class OperatorDirectory:
+    """Operators change the routing table; a sending system's key is refused here (403), not unknown."""
+
+    def __init__(self, operators: Iterable[Operator], systems: SystemDirectory) -> None:
+        self._by_digest = {
+            operator.token_sha256: OperatorIdentity(operator.id, operator.name) for operator in operators
+        }
+        self._systems = systems
+
+    def authenticate(self, headers: Mapping[str, str]) -> OperatorIdentity:
+        key = presented_key(headers)
+        if key is None:
+            raise Unauthenticated("send an operator's token as 'Authorization: Bearer TOKEN'")
+        digest = key_digest(key)
+        operator = self._by_digest.get(digest)
+        if operator is not None:
+            return operator
+        if self._systems.knows(digest):
+            raise Forbidden("a sending system's key cannot administer the bus; use an operator's token")
+        raise Unauthenticated("unknown token")

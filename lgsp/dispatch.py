@@ -12,7 +12,7 @@ from typing import Any
 
 from lgsp.errors import InvalidMessage
 from lgsp.formats import FormatRegistry, FormatSpec, MessageFacts
-from lgsp.pipeline import Inspector
+from lgsp.inspection import Inspector
 from lgsp.problems import Problem
 from lgsp.routing import Decision, Router, RoutingInput
 from lgsp.translation import Translation, TranslationContext, Translator

@@ -1,7 +1,8 @@
 """The one orchestrator of the ingress path.
 
 parse once (hardened) → detect format → authorise the format → validate (schema, then rules)
-→ facts → authorise the sender agency → idempotency key → ledger "received" (durable) → answer.
+→ facts → authorise the sender agency → route (one table version) → render each target format
+→ ledger "received", with route, version, rendered payloads and planned deliveries (durable) → answer.
 """
 
 from __future__ import annotations
@@ -9,23 +10,24 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-import orjson
 import structlog
 
-from lgsp import xmlsafe
 from lgsp.audit import Ledger, NewEvent, ReceivedMessage
+from lgsp.audit.records import PlannedRecord, StoredPayload
 from lgsp.auth import SystemIdentity
+from lgsp.dispatch import Dispatch, Dispatcher
 from lgsp.envelope import Envelope
 from lgsp.errors import InvalidMessage, MalformedMessage, RejectedMessage, Unavailable
-from lgsp.formats import FormatRegistry, FormatSpec, Syntax
-from lgsp.ids import new_message_id, today_in_vietnam, utc_now
+from lgsp.formats import Syntax
+from lgsp.ids import new_message_id, utc_now
+from lgsp.inspection import Inspector
+from lgsp.live_routes import LiveRoutes, RoutingSnapshot
 from lgsp.problems import Problem
-from lgsp.schemas import SchemaRegistry
+from lgsp.translation import TranslationContext
 
 log = structlog.get_logger("lgsp.ingress")
 
@@ -44,6 +46,7 @@ class Submission:
     channel: str
     declared_format: str | None = None
     idempotency_key: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)  # request headers routes may match on
     document: Any = None  # already parsed by the channel (the package inside a SOAP envelope)
 
 
@@ -64,55 +67,6 @@ class Acceptance:
             "route": self.route,
             "destinations": list(self.destinations),
         }
-
-
-@dataclass(frozen=True, slots=True)
-class Inspection:
-    spec: FormatSpec
-    document: Any
-    problems: list[Problem]
-
-
-def parse(body: bytes, syntax: Syntax) -> Any:
-    if syntax == "xml":
-        return xmlsafe.parse(body)
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise MalformedMessage(
-            "the body is not valid JSON (UTF-8)", [Problem("", error.msg, line=error.lineno, column=error.colno)]
-        ) from None
-    if not isinstance(document, dict):
-        raise InvalidMessage(
-            "a message is a JSON object",
-            [Problem("", "the top level is not an object", expected="object", found=type(document).__name__)],
-        )
-    return document
-
-
-class Inspector:
-    """Format detection and validation, shared by the ingress and ``lgsp validate``."""
-
-    def __init__(
-        self, formats: FormatRegistry, schemas: SchemaRegistry, today: Callable[[], date] = today_in_vietnam
-    ) -> None:
-        self.formats = formats
-        self._schemas = schemas
-        self._today = today
-
-    def identify(self, body: bytes, syntax: Syntax, declared: str | None, document: Any = None) -> Inspection:
-        """Parse (unless the channel already did) and name the format; no validation yet."""
-        if document is None:
-            document = parse(body, syntax)
-        return Inspection(self.formats.resolve(syntax, document, declared), document, [])
-
-    def validate(self, identified: Inspection) -> Inspection:
-        spec, document = identified.spec, identified.document
-        problems = self._schemas.problems(spec, document) + spec.rules(document, self._today())
-        return Inspection(spec, document, problems)
-
-    def inspect(self, body: bytes, syntax: Syntax, declared: str | None) -> Inspection:
-        return self.validate(self.identify(body, syntax, declared))
 
 
 def _key(submission: Submission, envelope_key_parts: tuple[str, ...], content_in_key: bool, body_sha256: str) -> str:
@@ -136,21 +90,58 @@ def _key(submission: Submission, envelope_key_parts: tuple[str, ...], content_in
     return "derived:" + "|".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    envelope: Envelope
+    dispatch: Dispatch
+
+
+def _ordering_value(choice: str, envelope: Envelope) -> str | None:
+    if choice == "document":
+        return envelope.facts.document_id
+    if choice == "dossier":
+        return envelope.facts.dossier_no
+    return None
+
+
 class Pipeline:
-    def __init__(self, inspector: Inspector, ledger: Ledger, inline_parse_bytes: int) -> None:
+    def __init__(
+        self,
+        inspector: Inspector,
+        dispatcher: Dispatcher,
+        routes: LiveRoutes,
+        ledger: Ledger,
+        context: Callable[[], TranslationContext],
+        inline_parse_bytes: int,
+    ) -> None:
         self._inspector = inspector
+        self._dispatcher = dispatcher
+        self._routes = routes
         self._ledger = ledger
+        self._context = context
         self._inline_parse_bytes = inline_parse_bytes
 
     async def accept(self, submission: Submission) -> Acceptance:
+        snapshot = self._routes.current  # this message is routed by this one version, whatever happens meanwhile
+        context = self._context()
         try:
             if len(submission.body) > self._inline_parse_bytes:
-                envelope = await asyncio.to_thread(self._admit, submission)
+                prepared = await asyncio.to_thread(self._prepare, submission, snapshot, context)
             else:
-                envelope = self._admit(submission)
+                prepared = self._prepare(submission, snapshot, context)
         except RejectedMessage as rejection:
             await self._record_rejection(submission, rejection)
             raise
+        envelope, dispatch = prepared.envelope, prepared.dispatch
+        rendered = {
+            name: StoredPayload(
+                name,
+                item.media_type,
+                item.body,
+                envelope.body_sha256 if item.body is envelope.body else hashlib.sha256(item.body).hexdigest(),
+            )
+            for name, item in dispatch.rendered.items()
+        }
         admission = await self._ledger.accept(
             ReceivedMessage(
                 id=new_message_id(),
@@ -167,6 +158,19 @@ class Pipeline:
                 payload=envelope.body,
                 payload_sha256=envelope.body_sha256,
                 media_type=envelope.media_type,
+                route=", ".join(dispatch.decision.routes),
+                route_version=dispatch.decision.version,
+                rendered=tuple(payload for payload in rendered.values() if payload.body is not envelope.body),
+                deliveries=tuple(
+                    PlannedRecord(
+                        endpoint=planned.endpoint,
+                        format=planned.format,
+                        recipients=planned.recipients,
+                        ordering_key=_ordering_value(planned.ordering, envelope),
+                        payload_sha256=rendered[planned.format].sha256,
+                    )
+                    for planned in dispatch.decision.deliveries
+                ),
             )
         )
         log.info(
@@ -174,8 +178,25 @@ class Pipeline:
             message_id=admission.message_id,
             system=envelope.system_id,
             format=envelope.spec.name,
+            route=admission.route,
+            route_version=dispatch.decision.version,
         )
-        return Acceptance(admission.message_id, admission.status, envelope.spec.name, admission.duplicate)
+        return Acceptance(
+            admission.message_id,
+            admission.status,
+            envelope.spec.name,
+            admission.duplicate,
+            admission.route,
+            admission.destinations,
+        )
+
+    def _prepare(self, submission: Submission, snapshot: RoutingSnapshot, context: TranslationContext) -> _Prepared:
+        envelope = self._admit(submission)
+        message = self._dispatcher.routing_input(envelope.system_id, envelope.spec, envelope.facts, submission.headers)
+        dispatch = self._dispatcher.dispatch(
+            snapshot.router, message, envelope.document, envelope.body, envelope.media_type, context
+        )
+        return _Prepared(envelope, dispatch)
 
     def _admit(self, submission: Submission) -> Envelope:
         system = submission.system

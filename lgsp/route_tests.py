@@ -39,7 +39,7 @@ from lgsp.dispatch import Dispatcher
 from lgsp.errors import RejectedMessage
 from lgsp.formats import MEDIA_TYPES, syntax_of_file
 from lgsp.ids import VIETNAM
-from lgsp.pipeline import Inspector
+from lgsp.inspection import Inspector
 from lgsp.routing import Router
 from lgsp.translation import TranslationContext
 

@@ -52,6 +52,20 @@ def system_entries() -> list[dict[str, object]]:
     ]
 
 
+OPERATOR_TOKEN = "test-token-operator"
+
+# Everything from anyone to one sink, as received: the API tests are about the ingress, not routing.
+TEST_ROUTES = """\
+# test routing table
+endpoints:
+  - {name: sink, kind: rest, url: "http://127.0.0.1:9/inbox"}
+routes:
+  - name: everything
+    match: {}
+    deliver: [sink]
+"""
+
+
 def write_config(folder: Path, ledger_url: str | None = None, **extra: object) -> Path:
     systems = [
         {**entry, "api_key_sha256": hashlib.sha256(KEYS[str(entry["id"])].encode()).hexdigest()}
@@ -63,8 +77,15 @@ def write_config(folder: Path, ledger_url: str | None = None, **extra: object) -
         "ledger": {"url": ledger_url or f"sqlite:///{folder / 'ledger.sqlite3'}"},
         "log": {"level": "warning", "format": "console"},
         "systems": systems,
+        "operators": [{"id": "ops", "token_sha256": hashlib.sha256(OPERATOR_TOKEN.encode()).hexdigest()}],
+        "routes": {
+            "file": str(folder / "routes.yaml"),
+            "tests_dir": str(folder / "routes.tests"),
+            "watch_seconds": 0.2,
+        },
         **extra,
     }
+    (folder / "routes.yaml").write_text(TEST_ROUTES, encoding="utf-8")
     path = folder / "lgsp.yaml"
     with path.open("w", encoding="utf-8") as handle:
         YAML().dump(config, handle)

@@ -1,7 +1,25 @@
 """The audit ledger: durable, hash-chained record of every message and of the bus itself."""
 
 from lgsp.audit.ledger import Ledger
-from lgsp.audit.records import Admission, EventRecord, MessageRecord, NewEvent, ReceivedMessage
+from lgsp.audit.records import (
+    Admission,
+    EventRecord,
+    MessageRecord,
+    NewEvent,
+    ReceivedMessage,
+    RouteApplication,
+    RoutesApplied,
+)
 from lgsp.audit.store import LedgerStore
 
-__all__ = ["Admission", "EventRecord", "Ledger", "LedgerStore", "MessageRecord", "NewEvent", "ReceivedMessage"]
+__all__ = [
+    "Admission",
+    "EventRecord",
+    "Ledger",
+    "LedgerStore",
+    "MessageRecord",
+    "NewEvent",
+    "ReceivedMessage",
+    "RouteApplication",
+    "RoutesApplied",
+]

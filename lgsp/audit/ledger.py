@@ -16,7 +16,15 @@ from typing import Any
 
 import structlog
 
-from lgsp.audit.records import Admission, EventRecord, MessageRecord, NewEvent, ReceivedMessage
+from lgsp.audit.records import (
+    Admission,
+    EventRecord,
+    MessageRecord,
+    NewEvent,
+    ReceivedMessage,
+    RouteApplication,
+    RoutesApplied,
+)
 from lgsp.audit.store import Head, LedgerStore
 from lgsp.errors import Unavailable
 
@@ -25,7 +33,7 @@ log = structlog.get_logger("lgsp.ledger")
 
 @dataclass(slots=True)
 class _Pending:
-    operation: ReceivedMessage | NewEvent
+    operation: ReceivedMessage | NewEvent | RoutesApplied
     future: asyncio.Future[Any]
 
 
@@ -76,6 +84,20 @@ class Ledger:
         result: EventRecord = await self._submit(new_event)
         return result
 
+    async def record_routes(self, applied: RoutesApplied) -> RouteApplication:
+        """Durably record that a routing table was put in force, and by whom."""
+        result: RouteApplication = await self._submit(applied)
+        return result
+
+    async def latest_routes(self) -> RouteApplication | None:
+        return await asyncio.to_thread(self._store.latest_routes)
+
+    async def route_applications(self, limit: int = 100) -> list[RouteApplication]:
+        return await asyncio.to_thread(self._store.route_applications, limit)
+
+    async def route_text(self, version: str) -> str | None:
+        return await asyncio.to_thread(self._store.route_text, version)
+
     async def message(self, message_id: str) -> MessageRecord | None:
         return await asyncio.to_thread(self._store.message, message_id)
 
@@ -85,7 +107,7 @@ class Ledger:
     async def ping(self) -> None:
         await asyncio.to_thread(self._store.ping)
 
-    def _submit(self, operation: ReceivedMessage | NewEvent) -> asyncio.Future[Any]:
+    def _submit(self, operation: ReceivedMessage | NewEvent | RoutesApplied) -> asyncio.Future[Any]:
         if self._thread is None or self._loop is None:
             raise Unavailable("the ledger is not running")
         future: asyncio.Future[Any] = self._loop.create_future()

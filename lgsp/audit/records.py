@@ -24,15 +24,42 @@ class ReceivedMessage:
     payload: bytes
     payload_sha256: str
     media_type: str
+    route: str | None = None
+    route_version: str | None = None
+    rendered: tuple[StoredPayload, ...] = ()  # the message in each format it is delivered in
+    deliveries: tuple[PlannedRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPayload:
+    format: str
+    media_type: str
+    body: bytes
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRecord:
+    """A destination decided at ingress; its sequence is the message's place in the ledger."""
+
+    endpoint: str
+    format: str
+    recipients: tuple[str, ...]
+    ordering_key: str | None
+    payload_sha256: str
 
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    """The ledger's answer to ``accept``: the message's id, and whether it was already there."""
+    """The ledger's answer to ``accept``: the message's id, whether it was already there, and
+    its destinations (the original's, for a duplicate) with the sequence that orders them."""
 
     message_id: str
     duplicate: bool
     status: str
+    route: str | None = None
+    destinations: tuple[str, ...] = ()
+    sequence: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +100,23 @@ class MessageRecord:
     status: str
     route: str | None
     route_version: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoutesApplied:
+    """A routing table put in force: by whom, how (applied, reloaded, rolled back...), which text."""
+
+    version: str
+    text: str
+    author: str
+    action: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class RouteApplication:
+    seq: int
+    version: str
+    applied_at: str
+    author: str
+    action: str

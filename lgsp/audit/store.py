@@ -19,9 +19,24 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from lgsp.audit import tables
 from lgsp.audit.chain import GENESIS, event_hash
-from lgsp.audit.records import Admission, EventRecord, MessageRecord, NewEvent, ReceivedMessage
+from lgsp.audit.records import (
+    Admission,
+    EventRecord,
+    MessageRecord,
+    NewEvent,
+    ReceivedMessage,
+    RouteApplication,
+    RoutesApplied,
+)
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def delivery_id(message_id: str, endpoint: str, format_name: str) -> str:
+    """Stable, so that a delivery published twice is recognisably the same one."""
+    return f"{message_id}/{endpoint}/{format_name}"
+
+
 _COMPRESS_LEVEL = 1  # bodies are mostly base64 of ZIPs: a higher level costs time and saves little
 
 
@@ -75,27 +90,83 @@ class LedgerStore:
         """Apply operations in one transaction; advance ``head`` only once it has committed."""
         running = Head(head.seq, head.hash)
         with self._engine.begin() as connection:
-            results = [
-                self._accept(connection, op, running)
-                if isinstance(op, ReceivedMessage)
-                else self._append(connection, op, running)
-                for op in operations
-            ]
+            results = [self._apply(connection, op, running) for op in operations]
         head.seq, head.hash = running.seq, running.hash
         return results
 
-    def _accept(self, connection: Connection, message: ReceivedMessage, head: Head) -> Admission:
+    def _apply(self, connection: Connection, operation: Any, head: Head) -> Any:
+        if isinstance(operation, ReceivedMessage):
+            return self._accept(connection, operation, head)
+        if isinstance(operation, RoutesApplied):
+            return self._record_routes(connection, operation, head)
+        return self._append(connection, operation, head)
+
+    def _record_routes(self, connection: Connection, applied: RoutesApplied, head: Head) -> RouteApplication:
+        previous = self._latest(connection)
+        connection.execute(
+            self._insert(tables.route_texts)
+            .values(version=applied.version, text=applied.text)
+            .on_conflict_do_nothing(index_elements=["version"])
+        )
+        seq = connection.execute(
+            tables.route_applications.insert()
+            .values(version=applied.version, applied_at=applied.at, author=applied.author, action=applied.action)
+            .returning(tables.route_applications.c.seq)
+        ).scalar_one()
+        self._append(
+            connection,
+            NewEvent(
+                kind="routes-applied",
+                actor=applied.author,
+                at=applied.at,
+                detail={
+                    "version": applied.version,
+                    "action": applied.action,
+                    "previous": previous.version if previous is not None else None,
+                },
+            ),
+            head,
+        )
+        return RouteApplication(seq, applied.version, applied.at, applied.author, applied.action)
+
+    @staticmethod
+    def _latest(connection: Connection) -> RouteApplication | None:
+        row = connection.execute(
+            select(tables.route_applications).order_by(tables.route_applications.c.seq.desc()).limit(1)
+        ).first()
+        return None if row is None else RouteApplication(**row._asdict())
+
+    def latest_routes(self) -> RouteApplication | None:
+        with self._engine.connect() as connection:
+            return self._latest(connection)
+
+    def route_applications(self, limit: int) -> list[RouteApplication]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(tables.route_applications).order_by(tables.route_applications.c.seq.desc()).limit(limit)
+            ).all()
+        return [RouteApplication(**row._asdict()) for row in rows]
+
+    def route_text(self, version: str) -> str | None:
+        with self._engine.connect() as connection:
+            return connection.execute(
+                select(tables.route_texts.c.text).where(tables.route_texts.c.version == version)
+            ).scalar_one_or_none()
+
+    def _store_payload(self, connection: Connection, sha256: str, media_type: str, body: bytes) -> None:
         connection.execute(
             self._insert(tables.payloads)
             .values(
-                sha256=message.payload_sha256,
-                size=len(message.payload),
-                media_type=message.media_type,
+                sha256=sha256,
+                size=len(body),
+                media_type=media_type,
                 encoding="zlib",
-                body=zlib.compress(message.payload, _COMPRESS_LEVEL),
+                body=zlib.compress(body, _COMPRESS_LEVEL),
             )
             .on_conflict_do_nothing(index_elements=["sha256"])
         )
+
+    def _accept(self, connection: Connection, message: ReceivedMessage, head: Head) -> Admission:
         inserted = connection.execute(
             self._insert(tables.messages)
             .values(
@@ -112,35 +183,74 @@ class LedgerStore:
                 procedure_code=message.procedure_code,
                 payload_sha256=message.payload_sha256,
                 status="received",
+                route=message.route,
+                route_version=message.route_version,
             )
             .on_conflict_do_nothing(index_elements=["system_id", "idempotency_key"])
             .returning(tables.messages.c.id)
         ).first()
-        if inserted is not None:
-            self._append(
-                connection,
-                NewEvent(
-                    kind="received",
-                    actor=message.system_id,
-                    at=message.received_at,
+        if inserted is None:
+            return self._answer_duplicate(connection, message, head)
+        self._store_payload(connection, message.payload_sha256, message.media_type, message.payload)
+        for rendered in message.rendered:
+            self._store_payload(connection, rendered.sha256, rendered.media_type, rendered.body)
+        received = self._append(
+            connection,
+            NewEvent(
+                kind="received",
+                actor=message.system_id,
+                at=message.received_at,
+                message_id=message.id,
+                detail={
+                    "format": message.format,
+                    "channel": message.channel,
+                    "idempotency_key": message.idempotency_key,
+                    "payload_sha256": message.payload_sha256,
+                    "size": len(message.payload),
+                    "route": message.route,
+                    "route_version": message.route_version,
+                    "rendered": {rendered.format: rendered.sha256 for rendered in message.rendered},
+                },
+            ),
+            head,
+        )
+        for planned in message.deliveries:
+            connection.execute(
+                tables.deliveries.insert().values(
+                    id=delivery_id(message.id, planned.endpoint, planned.format),
                     message_id=message.id,
-                    detail={
-                        "format": message.format,
-                        "channel": message.channel,
-                        "idempotency_key": message.idempotency_key,
-                        "payload_sha256": message.payload_sha256,
-                        "size": len(message.payload),
-                    },
-                ),
-                head,
+                    endpoint=planned.endpoint,
+                    format=planned.format,
+                    recipients=orjson.dumps(planned.recipients).decode(),
+                    ordering_key=planned.ordering_key,
+                    sequence=received.seq,
+                    payload_sha256=planned.payload_sha256,
+                    status="pending",
+                    updated_at=message.received_at,
+                )
             )
-            return Admission(message.id, duplicate=False, status="received")
+        destinations = tuple(dict.fromkeys(planned.endpoint for planned in message.deliveries))
+        return Admission(
+            message.id,
+            duplicate=False,
+            status="received",
+            route=message.route,
+            destinations=destinations,
+            sequence=received.seq,
+        )
+
+    def _answer_duplicate(self, connection: Connection, message: ReceivedMessage, head: Head) -> Admission:
         original = connection.execute(
-            select(tables.messages.c.id, tables.messages.c.status).where(
+            select(tables.messages.c.id, tables.messages.c.status, tables.messages.c.route).where(
                 tables.messages.c.system_id == message.system_id,
                 tables.messages.c.idempotency_key == message.idempotency_key,
             )
         ).one()
+        planned = connection.execute(
+            select(tables.deliveries.c.endpoint, tables.deliveries.c.sequence)
+            .where(tables.deliveries.c.message_id == original.id)
+            .order_by(tables.deliveries.c.id)
+        ).all()
         self._append(
             connection,
             NewEvent(
@@ -152,7 +262,14 @@ class LedgerStore:
             ),
             head,
         )
-        return Admission(original.id, duplicate=True, status=original.status)
+        return Admission(
+            original.id,
+            duplicate=True,
+            status=original.status,
+            route=original.route,
+            destinations=tuple(dict.fromkeys(row.endpoint for row in planned)),
+            sequence=planned[0].sequence if planned else 0,
+        )
 
     def _append(self, connection: Connection, new: NewEvent, head: Head) -> EventRecord:
         seq = head.seq + 1

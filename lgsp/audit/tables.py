@@ -56,3 +56,41 @@ payloads = Table(
     Column("encoding", String(16), nullable=False),
     Column("body", LargeBinary, nullable=False),
 )
+
+# Routing-table versions: each text once (by content hash), and every time one was put in force.
+route_texts = Table(
+    "route_texts",
+    metadata,
+    Column("version", String(32), primary_key=True),
+    Column("text", Text, nullable=False),
+)
+
+route_applications = Table(
+    "route_applications",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("version", String(32), nullable=False),
+    Column("applied_at", String(32), nullable=False),
+    Column("author", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+)
+
+# One row per destination of a message: what was sent where, in which order, and what came of it.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("message_id", String(36), nullable=False),
+    Column("endpoint", String(64), nullable=False),
+    Column("format", String(64), nullable=False),
+    Column("recipients", Text, nullable=False),
+    Column("ordering_key", String(255)),
+    Column("sequence", BigInteger, nullable=False),
+    Column("payload_sha256", String(64), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("updated_at", String(32), nullable=False),
+    Index("ix_deliveries_message_id", "message_id"),
+    Index("ix_deliveries_ordering", "endpoint", "ordering_key", "sequence"),
+)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -9,7 +12,8 @@ import structlog
 from aiohttp import web
 
 from lgsp.errors import LgspError
-from lgsp.web import ingress, soap
+from lgsp.routing import RoutesInvalid
+from lgsp.web import admin, ingress, soap
 from lgsp.web.context import BUS, Bus
 from lgsp.web.problem import internal_error, problem_response
 
@@ -50,23 +54,42 @@ async def readyz(request: web.Request) -> web.Response:
     )
 
 
+def _reload_on_signal(bus: Bus) -> None:
+    async def reload() -> None:
+        try:
+            await bus.routes.reload("signal:SIGHUP")
+        except RoutesInvalid as invalid:
+            log.error("routing table refused on SIGHUP; the table in force stays", findings=str(invalid))
+
+    asyncio.get_running_loop().create_task(reload())
+
+
 def create_app(bus: Bus) -> web.Application:
     # client_max_size only guards handlers that call request.read(); ingress reads within its own bound.
     app = web.Application(middlewares=[problems_middleware], client_max_size=bus.settings.http.max_body_bytes)
     app[BUS] = bus
 
-    async def start_ledger(_app: web.Application) -> None:
+    async def start(_app: web.Application) -> None:
         await bus.ledger.start()
+        await bus.routes.start()
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_on_signal, bus)
 
-    async def stop_ledger(_app: web.Application) -> None:
+    async def stop(_app: web.Application) -> None:
+        await bus.routes.close()
         await bus.ledger.close()
 
-    app.on_startup.append(start_ledger)
-    app.on_cleanup.append(stop_ledger)
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
     app.router.add_post("/v1/messages", ingress.post_message)
     app.router.add_get("/v1/messages/{id}", ingress.get_message)
     app.router.add_post("/soap/edoc", soap.post_edoc)
     app.router.add_get("/soap/edoc", soap.get_wsdl)
+    app.router.add_get("/admin/routes", admin.get_routes)
+    app.router.add_put("/admin/routes", admin.put_routes)
+    app.router.add_get("/admin/routes/history", admin.routes_history)
+    app.router.add_post("/admin/routes/reload", admin.reload_routes)
+    app.router.add_post("/admin/routes/rollback/{version}", admin.rollback_routes)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from lgsp.audit import Ledger
-from lgsp.auth import SystemDirectory
+from lgsp.auth import OperatorDirectory, SystemDirectory
 from lgsp.formats import FormatRegistry
+from lgsp.live_routes import LiveRoutes
 from lgsp.pipeline import Pipeline
 from lgsp.settings import Settings
 
@@ -18,7 +19,9 @@ class Bus:
     settings: Settings
     formats: FormatRegistry
     systems: SystemDirectory
+    operators: OperatorDirectory
     ledger: Ledger
+    routes: LiveRoutes
     pipeline: Pipeline
 
 

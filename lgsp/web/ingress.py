@@ -26,6 +26,7 @@ async def post_message(request: web.Request) -> web.Response:
             channel="rest",
             declared_format=request.headers.get("X-LGSP-Format"),
             idempotency_key=request.headers.get("Idempotency-Key"),
+            headers=dict(request.headers),
         )
     )
     status = 200 if acceptance.duplicate else 202

@@ -173,6 +173,7 @@ async def post_edoc(request: web.Request) -> web.Response:
                 channel="soap",
                 declared_format=request.headers.get("X-LGSP-Format"),
                 idempotency_key=request.headers.get("Idempotency-Key"),
+                headers=dict(request.headers),
                 document=package,
             )
         )

@@ -15,7 +15,7 @@ import pytest
 
 from lgsp.assembly import build_inspector, build_translator
 from lgsp.ids import VIETNAM
-from lgsp.pipeline import Inspector
+from lgsp.inspection import Inspector
 from lgsp.route_tests import comparable
 from lgsp.settings import Settings
 from lgsp.translation import TranslationContext, Translator

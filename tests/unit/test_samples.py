@@ -11,7 +11,7 @@ import pytest
 from lgsp.assembly import build_inspector
 from lgsp.errors import RejectedMessage
 from lgsp.formats import syntax_of_file
-from lgsp.pipeline import Inspector
+from lgsp.inspection import Inspector
 from lgsp.settings import Settings
 from tests.conftest import FORMATS, SAMPLES
 
@@ -33,7 +33,7 @@ def inspector() -> Inspector:
 
 
 def test_every_format_has_valid_and_invalid_samples() -> None:
-    assert sorted(path.name for path in SAMPLES.iterdir() if path.is_dir()) == sorted(FORMATS)
+    assert set(FORMATS) <= {path.name for path in SAMPLES.iterdir() if path.is_dir()}
     for name in FORMATS:
         assert len(list((SAMPLES / name / "valid").iterdir())) >= 3, name
         assert len(list((SAMPLES / name / "invalid").glob("*.expected.json"))) >= 4, name
