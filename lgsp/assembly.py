@@ -7,17 +7,20 @@ from pathlib import Path
 
 from lgsp.audit import Ledger, LedgerStore
 from lgsp.auth import OperatorDirectory, SystemDirectory
+from lgsp.delivery.worker import DeliveryWorker
 from lgsp.dispatch import Dispatcher
 from lgsp.errors import ConfigError
 from lgsp.formats import FormatRegistry
 from lgsp.ids import VIETNAM
 from lgsp.inspection import Inspector
 from lgsp.live_routes import LiveRoutes
+from lgsp.outbox import Outbox
 from lgsp.pipeline import Pipeline
 from lgsp.routing import RoutesInvalid, RouteTable, load_table
 from lgsp.schemas import SchemaRegistry
 from lgsp.settings import Settings
 from lgsp.translation import TranslationContext, Translator
+from lgsp.transport import open_transport
 from lgsp.web.context import Bus
 
 
@@ -85,7 +88,8 @@ def _check_system_formats(settings: Settings, formats: FormatRegistry) -> None:
                 )
 
 
-def build_bus(settings: Settings) -> Bus:
+def build_bus(settings: Settings, consume: bool | None = None) -> Bus:
+    """The bus's parts, wired; ``consume`` (default: ``worker.in_serve``) adds delivery workers."""
     inspector, dispatcher = build_dispatch_tools(settings)
     _check_system_formats(settings, inspector.formats)
     vocabulary = build_vocabulary(settings)
@@ -96,6 +100,11 @@ def build_bus(settings: Settings) -> Bus:
         ledger,
         settings.routes.watch_seconds,
     )
+    transport = open_transport(settings.broker.url, settings.broker.queue_path)
+    outbox = Outbox(ledger, transport)
+    worker = None
+    if settings.worker.in_serve if consume is None else consume:
+        worker = DeliveryWorker(transport, ledger, routes, settings.routes.file.parent, settings.worker)
     systems = SystemDirectory(settings.systems)
     return Bus(
         settings=settings,
@@ -109,7 +118,11 @@ def build_bus(settings: Settings) -> Bus:
             dispatcher,
             routes,
             ledger,
+            outbox,
             lambda: translation_context(settings),
             settings.http.inline_parse_bytes,
         ),
+        transport=transport,
+        outbox=outbox,
+        worker=worker,
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,8 @@ from lgsp.routing.loader import version_of
 log = structlog.get_logger("lgsp.routes")
 
 Checker = Callable[[str], RouteTable]  # raises RoutesInvalid
+# Runs before a table is put in force: queues for its endpoints exist before any message is routed there.
+Preparation = Callable[[RouteTable], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,10 @@ class LiveRoutes:
         self._file_version = ""
         self._seen_seq = 0
         self._watcher: asyncio.Task[None] | None = None
+        self._preparations: list[Preparation] = []
+
+    def before_switch(self, preparation: Preparation) -> None:
+        self._preparations.append(preparation)
 
     @property
     def current(self) -> RoutingSnapshot:
@@ -115,6 +121,7 @@ class LiveRoutes:
 
     async def _apply(self, text: str, author: str, action: str, write_file: bool) -> RouteApplication:
         table = await asyncio.to_thread(self._check, text)  # RoutesInvalid: the old table stays
+        await self._prepare(table)
         application = await self._ledger.record_routes(
             RoutesApplied(version=table.version, text=text, author=author, action=action, at=utc_now())
         )
@@ -127,9 +134,14 @@ class LiveRoutes:
     async def _put_in_force(self, text: str, application: RouteApplication, write_file: bool) -> None:
         """A version already recorded (by this instance earlier, or by another): check and swap only."""
         table = await asyncio.to_thread(self._check, text)
+        await self._prepare(table)
         if write_file:
             await asyncio.to_thread(_write_atomically, self._path, text)
         self._swap(table, application)
+
+    async def _prepare(self, table: RouteTable) -> None:
+        for preparation in self._preparations:
+            await preparation(table)
 
     def _swap(self, table: RouteTable, application: RouteApplication) -> None:
         self._snapshot = RoutingSnapshot(table, Router(table))  # the one assignment that switches

@@ -17,7 +17,8 @@ from typing import Any
 import structlog
 
 from lgsp.audit import Ledger, NewEvent, ReceivedMessage
-from lgsp.audit.records import PlannedRecord, StoredPayload
+from lgsp.audit.records import PendingDelivery, PlannedRecord, StoredPayload
+from lgsp.audit.store import delivery_id
 from lgsp.auth import SystemIdentity
 from lgsp.dispatch import Dispatch, Dispatcher
 from lgsp.envelope import Envelope
@@ -26,6 +27,7 @@ from lgsp.formats import Syntax
 from lgsp.ids import new_message_id, utc_now
 from lgsp.inspection import Inspector
 from lgsp.live_routes import LiveRoutes, RoutingSnapshot
+from lgsp.outbox import Outbox
 from lgsp.problems import Problem
 from lgsp.translation import TranslationContext
 
@@ -104,6 +106,25 @@ def _ordering_value(choice: str, envelope: Envelope) -> str | None:
     return None
 
 
+def _pending(message: ReceivedMessage, record: PlannedRecord, payload: StoredPayload, sequence: int) -> PendingDelivery:
+    return PendingDelivery(
+        id=delivery_id(message.id, record.endpoint, record.format),
+        message_id=message.id,
+        endpoint=record.endpoint,
+        format=record.format,
+        recipients=record.recipients,
+        ordering_key=record.ordering_key,
+        sequence=sequence,
+        payload_sha256=payload.sha256,
+        media_type=payload.media_type,
+        body=payload.body,
+        idempotency_key=message.idempotency_key,
+        route=message.route,
+        route_version=message.route_version,
+        received_at=message.received_at,
+    )
+
+
 class Pipeline:
     def __init__(
         self,
@@ -111,9 +132,11 @@ class Pipeline:
         dispatcher: Dispatcher,
         routes: LiveRoutes,
         ledger: Ledger,
+        outbox: Outbox,
         context: Callable[[], TranslationContext],
         inline_parse_bytes: int,
     ) -> None:
+        self._outbox = outbox
         self._inspector = inspector
         self._dispatcher = dispatcher
         self._routes = routes
@@ -142,37 +165,44 @@ class Pipeline:
             )
             for name, item in dispatch.rendered.items()
         }
-        admission = await self._ledger.accept(
-            ReceivedMessage(
-                id=new_message_id(),
-                received_at=utc_now(),
-                system_id=envelope.system_id,
-                format=envelope.spec.name,
-                channel=envelope.channel,
-                idempotency_key=envelope.idempotency_key,
-                sender_organ=envelope.facts.sender_organ,
-                recipient_organs=envelope.facts.recipient_organs,
-                document_id=envelope.facts.document_id,
-                dossier_no=envelope.facts.dossier_no,
-                procedure_code=envelope.facts.procedure_code,
-                payload=envelope.body,
-                payload_sha256=envelope.body_sha256,
-                media_type=envelope.media_type,
-                route=", ".join(dispatch.decision.routes),
-                route_version=dispatch.decision.version,
-                rendered=tuple(payload for payload in rendered.values() if payload.body is not envelope.body),
-                deliveries=tuple(
-                    PlannedRecord(
-                        endpoint=planned.endpoint,
-                        format=planned.format,
-                        recipients=planned.recipients,
-                        ordering_key=_ordering_value(planned.ordering, envelope),
-                        payload_sha256=rendered[planned.format].sha256,
-                    )
-                    for planned in dispatch.decision.deliveries
-                ),
-            )
+        message = ReceivedMessage(
+            id=new_message_id(),
+            received_at=utc_now(),
+            system_id=envelope.system_id,
+            format=envelope.spec.name,
+            channel=envelope.channel,
+            idempotency_key=envelope.idempotency_key,
+            sender_organ=envelope.facts.sender_organ,
+            recipient_organs=envelope.facts.recipient_organs,
+            document_id=envelope.facts.document_id,
+            dossier_no=envelope.facts.dossier_no,
+            procedure_code=envelope.facts.procedure_code,
+            payload=envelope.body,
+            payload_sha256=envelope.body_sha256,
+            media_type=envelope.media_type,
+            route=", ".join(dispatch.decision.routes),
+            route_version=dispatch.decision.version,
+            rendered=tuple(payload for payload in rendered.values() if payload.body is not envelope.body),
+            deliveries=tuple(
+                PlannedRecord(
+                    endpoint=planned.endpoint,
+                    format=planned.format,
+                    recipients=planned.recipients,
+                    ordering_key=_ordering_value(planned.ordering, envelope),
+                    payload_sha256=rendered[planned.format].sha256,
+                )
+                for planned in dispatch.decision.deliveries
+            ),
         )
+        admission = await self._ledger.accept(message)
+        if admission.duplicate:  # publish what an earlier attempt could not (nothing, usually)
+            planned = await self._ledger.message_deliveries(admission.message_id)
+        else:
+            planned = [
+                _pending(message, record, rendered[record.format], admission.sequence) for record in message.deliveries
+            ]
+        await self._outbox.publish(planned)  # Unavailable: 503; the ledger keeps them for a retry or the sweeper
+        status = "queued" if planned else admission.status
         log.info(
             "message accepted" if not admission.duplicate else "duplicate answered with the original",
             message_id=admission.message_id,
@@ -180,10 +210,11 @@ class Pipeline:
             format=envelope.spec.name,
             route=admission.route,
             route_version=dispatch.decision.version,
+            status=status,
         )
         return Acceptance(
             admission.message_id,
-            admission.status,
+            status,
             envelope.spec.name,
             admission.duplicate,
             admission.route,

@@ -81,6 +81,25 @@ class RoutesSettings(_Section):
     watch_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
 
 
+class BrokerSettings(_Section):
+    """RabbitMQ when ``url`` is set (amqp://...); otherwise the embedded SQLite queue at ``queue_path``."""
+
+    url: str | None = None
+    queue_path: Path = Path("../var/queue.sqlite3")
+
+
+class WorkerSettings(_Section):
+    # Delivery workers inside ``lgsp serve``; ``lgsp worker`` runs them alone.
+    in_serve: bool = True
+    # Deliveries left unconfirmed this long (a broker failure at the worst moment) are published again.
+    sweep_seconds: Annotated[float, Field(gt=0)] = 10.0
+    sweep_grace_seconds: Annotated[float, Field(gt=0)] = 30.0
+    # How long a delivery waits before looking again when an earlier one of its key is still on its way.
+    ordering_wait_seconds: Annotated[float, Field(gt=0)] = 2.0
+    # In-flight deliveries get this long to finish on SIGTERM before they are handed back to the queue.
+    shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 20.0
+
+
 class LogSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["json", "console"] = "json"
@@ -97,6 +116,8 @@ class Settings(BaseSettings):
     ledger: LedgerSettings = LedgerSettings()
     log: LogSettings = LogSettings()
     routes: RoutesSettings = RoutesSettings()
+    broker: BrokerSettings = BrokerSettings()
+    worker: WorkerSettings = WorkerSettings()
     systems: list[SendingSystem] = []
     operators: list[Operator] = []
 
@@ -135,6 +156,7 @@ class Settings(BaseSettings):
         """The same settings with relative paths made absolute against ``base``."""
         updates: dict[str, Any] = {
             "schemas_dir": (base / self.schemas_dir).resolve(),
+            "broker": self.broker.model_copy(update={"queue_path": (base / self.broker.queue_path).resolve()}),
             "routes": self.routes.model_copy(
                 update={
                     "file": (base / self.routes.file).resolve(),

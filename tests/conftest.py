@@ -78,6 +78,9 @@ def write_config(folder: Path, ledger_url: str | None = None, **extra: object) -
         "log": {"level": "warning", "format": "console"},
         "systems": systems,
         "operators": [{"id": "ops", "token_sha256": hashlib.sha256(OPERATOR_TOKEN.encode()).hexdigest()}],
+        # The ingress tests look at what is accepted; the delivery tests start workers themselves.
+        "broker": {"queue_path": str(folder / "queue.sqlite3")},
+        "worker": {"in_serve": False, "shutdown_grace_seconds": 2, "sweep_seconds": 0.5, "sweep_grace_seconds": 1},
         "routes": {
             "file": str(folder / "routes.yaml"),
             "tests_dir": str(folder / "routes.tests"),

@@ -3,9 +3,13 @@
 from lgsp.audit.ledger import Ledger
 from lgsp.audit.records import (
     Admission,
+    Attempt,
+    DeadLetterAction,
     EventRecord,
     MessageRecord,
     NewEvent,
+    PendingDelivery,
+    Queued,
     ReceivedMessage,
     RouteApplication,
     RoutesApplied,
@@ -14,11 +18,15 @@ from lgsp.audit.store import LedgerStore
 
 __all__ = [
     "Admission",
+    "Attempt",
+    "DeadLetterAction",
     "EventRecord",
     "Ledger",
     "LedgerStore",
     "MessageRecord",
     "NewEvent",
+    "PendingDelivery",
+    "Queued",
     "ReceivedMessage",
     "RouteApplication",
     "RoutesApplied",

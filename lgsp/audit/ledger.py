@@ -18,9 +18,13 @@ import structlog
 
 from lgsp.audit.records import (
     Admission,
+    Attempt,
+    DeadLetterAction,
     EventRecord,
     MessageRecord,
     NewEvent,
+    PendingDelivery,
+    Queued,
     ReceivedMessage,
     RouteApplication,
     RoutesApplied,
@@ -31,9 +35,12 @@ from lgsp.errors import Unavailable
 log = structlog.get_logger("lgsp.ledger")
 
 
+Operation = ReceivedMessage | NewEvent | RoutesApplied | Queued | Attempt | DeadLetterAction
+
+
 @dataclass(slots=True)
 class _Pending:
-    operation: ReceivedMessage | NewEvent | RoutesApplied
+    operation: Operation
     future: asyncio.Future[Any]
 
 
@@ -89,6 +96,25 @@ class Ledger:
         result: RouteApplication = await self._submit(applied)
         return result
 
+    async def mark_queued(self, queued: Queued) -> None:
+        await self._submit(queued)
+
+    async def record_attempt(self, attempt: Attempt) -> None:
+        """Durable before the transport hears the outcome: nothing is acknowledged unaudited."""
+        await self._submit(attempt)
+
+    async def record_dead_letter_action(self, action: DeadLetterAction) -> None:
+        await self._submit(action)
+
+    async def earlier_unsettled(self, endpoint: str, ordering_key: str, sequence: int) -> bool:
+        return await asyncio.to_thread(self._store.earlier_unsettled, endpoint, ordering_key, sequence)
+
+    async def pending_deliveries(self, older_than: str, limit: int = 500) -> list[PendingDelivery]:
+        return await asyncio.to_thread(self._store.pending_deliveries, older_than, limit)
+
+    async def message_deliveries(self, message_id: str) -> list[PendingDelivery]:
+        return await asyncio.to_thread(self._store.message_deliveries, message_id)
+
     async def latest_routes(self) -> RouteApplication | None:
         return await asyncio.to_thread(self._store.latest_routes)
 
@@ -107,7 +133,7 @@ class Ledger:
     async def ping(self) -> None:
         await asyncio.to_thread(self._store.ping)
 
-    def _submit(self, operation: ReceivedMessage | NewEvent | RoutesApplied) -> asyncio.Future[Any]:
+    def _submit(self, operation: Operation) -> asyncio.Future[Any]:
         if self._thread is None or self._loop is None:
             raise Unavailable("the ledger is not running")
         future: asyncio.Future[Any] = self._loop.create_future()

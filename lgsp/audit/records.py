@@ -120,3 +120,61 @@ class RouteApplication:
     applied_at: str
     author: str
     action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """The transport confirmed these deliveries of a message."""
+
+    message_id: str
+    delivery_ids: tuple[str, ...]
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One delivery attempt and what it led to: delivered, a retry later, or the dead-letter queue."""
+
+    delivery_id: str
+    message_id: str
+    endpoint: str
+    attempt: int
+    result: str  # delivered | transient | permanent | deferred
+    next_status: str  # delivered | retrying | dead
+    detail: str
+    at: str
+    http_status: int | None = None
+    duration_ms: float | None = None
+    receipt: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterAction:
+    """An operator's replay or discard of a dead letter."""
+
+    delivery_id: str
+    message_id: str
+    action: str  # replayed | discarded
+    author: str
+    reason: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    """A planned delivery whose publish was never confirmed: what the sweeper republishes."""
+
+    id: str
+    message_id: str
+    endpoint: str
+    format: str
+    recipients: tuple[str, ...]
+    ordering_key: str | None
+    sequence: int
+    payload_sha256: str
+    media_type: str
+    body: bytes
+    idempotency_key: str
+    route: str | None
+    route_version: str | None
+    received_at: str

@@ -14,16 +14,20 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lgsp.audit import tables
 from lgsp.audit.chain import GENESIS, event_hash
 from lgsp.audit.records import (
     Admission,
+    Attempt,
+    DeadLetterAction,
     EventRecord,
     MessageRecord,
     NewEvent,
+    PendingDelivery,
+    Queued,
     ReceivedMessage,
     RouteApplication,
     RoutesApplied,
@@ -99,7 +103,222 @@ class LedgerStore:
             return self._accept(connection, operation, head)
         if isinstance(operation, RoutesApplied):
             return self._record_routes(connection, operation, head)
+        if isinstance(operation, Queued):
+            return self._queued(connection, operation, head)
+        if isinstance(operation, Attempt):
+            return self._attempt(connection, operation, head)
+        if isinstance(operation, DeadLetterAction):
+            return self._dead_letter_action(connection, operation, head)
         return self._append(connection, operation, head)
+
+    def _set_delivery(self, connection: Connection, delivery_id: str, at: str, **values: Any) -> Any:
+        return connection.execute(
+            update(tables.deliveries)
+            .where(tables.deliveries.c.id == delivery_id)
+            .values(updated_at=at, **values)
+            .returning(tables.deliveries.c.endpoint, tables.deliveries.c.format, tables.deliveries.c.recipients)
+        ).first()
+
+    def _settle_message(self, connection: Connection, message_id: str) -> None:
+        """A message's status follows its deliveries: queued until all are settled, then the worst fate."""
+        statuses = set(
+            connection.execute(
+                select(tables.deliveries.c.status).where(tables.deliveries.c.message_id == message_id)
+            ).scalars()
+        )
+        if statuses <= {"delivered"}:
+            status = "delivered"
+        elif statuses & {"pending", "queued", "retrying"}:
+            status = "queued"
+        elif "dead" in statuses:
+            status = "dead-lettered"
+        else:
+            status = "discarded" if statuses <= {"discarded"} else "partly discarded"
+        connection.execute(update(tables.messages).where(tables.messages.c.id == message_id).values(status=status))
+
+    def _queued(self, connection: Connection, queued: Queued, head: Head) -> None:
+        for delivery_id in queued.delivery_ids:
+            row = connection.execute(
+                update(tables.deliveries)
+                .where(tables.deliveries.c.id == delivery_id, tables.deliveries.c.status == "pending")
+                .values(status="queued", updated_at=queued.at)
+                .returning(tables.deliveries.c.endpoint, tables.deliveries.c.format, tables.deliveries.c.recipients)
+            ).first()
+            if row is not None:  # already queued (a resend or the sweeper got there first): nothing new
+                self._append(
+                    connection,
+                    NewEvent(
+                        kind="queued",
+                        actor="bus",
+                        at=queued.at,
+                        message_id=queued.message_id,
+                        detail={
+                            "delivery_id": delivery_id,
+                            "endpoint": row.endpoint,
+                            "format": row.format,
+                            "recipients": orjson.loads(row.recipients),
+                        },
+                    ),
+                    head,
+                )
+        self._settle_message(connection, queued.message_id)
+
+    def _attempt(self, connection: Connection, attempt: Attempt, head: Head) -> None:
+        detail: dict[str, Any] = {
+            "delivery_id": attempt.delivery_id,
+            "endpoint": attempt.endpoint,
+            "attempt": attempt.attempt,
+            "result": attempt.result,
+            "detail": attempt.detail,
+            "http_status": attempt.http_status,
+            "duration_ms": attempt.duration_ms,
+        }
+        if attempt.receipt:
+            detail["receipt"] = attempt.receipt
+        self._append(
+            connection,
+            NewEvent(
+                kind="attempt",
+                actor=f"endpoint:{attempt.endpoint}",
+                at=attempt.at,
+                message_id=attempt.message_id,
+                detail=detail,
+            ),
+            head,
+        )
+        if attempt.next_status == "delivered":
+            self._set_delivery(
+                connection, attempt.delivery_id, attempt.at, status="delivered", attempts=attempt.attempt
+            )
+            self._append(
+                connection,
+                NewEvent(
+                    kind="delivered",
+                    actor=f"endpoint:{attempt.endpoint}",
+                    at=attempt.at,
+                    message_id=attempt.message_id,
+                    detail={"delivery_id": attempt.delivery_id, "receipt": attempt.receipt},
+                ),
+                head,
+            )
+        elif attempt.next_status == "dead":
+            self._set_delivery(
+                connection,
+                attempt.delivery_id,
+                attempt.at,
+                status="dead",
+                attempts=attempt.attempt,
+                last_error=attempt.detail,
+            )
+            self._append(
+                connection,
+                NewEvent(
+                    kind="dead-lettered",
+                    actor="bus",
+                    at=attempt.at,
+                    message_id=attempt.message_id,
+                    detail={"delivery_id": attempt.delivery_id, "reason": attempt.result, "last_error": attempt.detail},
+                ),
+                head,
+            )
+        else:
+            self._set_delivery(
+                connection,
+                attempt.delivery_id,
+                attempt.at,
+                status="retrying",
+                attempts=attempt.attempt,
+                last_error=attempt.detail,
+            )
+        self._settle_message(connection, attempt.message_id)
+
+    def _dead_letter_action(self, connection: Connection, action: DeadLetterAction, head: Head) -> None:
+        status = "queued" if action.action == "replayed" else "discarded"
+        self._set_delivery(connection, action.delivery_id, action.at, status=status)
+        self._append(
+            connection,
+            NewEvent(
+                kind=action.action,
+                actor=action.author,
+                at=action.at,
+                message_id=action.message_id,
+                detail={"delivery_id": action.delivery_id, "reason": action.reason},
+            ),
+            head,
+        )
+        self._settle_message(connection, action.message_id)
+
+    def earlier_unsettled(self, endpoint: str, ordering_key: str, sequence: int) -> bool:
+        """Whether a delivery of the same key to the same endpoint, accepted earlier, is still on its way."""
+        with self._engine.connect() as connection:
+            return (
+                connection.execute(
+                    select(tables.deliveries.c.id)
+                    .where(
+                        tables.deliveries.c.endpoint == endpoint,
+                        tables.deliveries.c.ordering_key == ordering_key,
+                        tables.deliveries.c.sequence < sequence,
+                        tables.deliveries.c.status.in_(("pending", "queued", "retrying")),
+                    )
+                    .limit(1)
+                ).first()
+                is not None
+            )
+
+    def _pending(self, *conditions: Any, limit: int | None = None) -> list[PendingDelivery]:
+        d, m, p = tables.deliveries, tables.messages, tables.payloads
+        query = (
+            select(
+                d.c.id,
+                d.c.message_id,
+                d.c.endpoint,
+                d.c.format,
+                d.c.recipients,
+                d.c.ordering_key,
+                d.c.sequence,
+                d.c.payload_sha256,
+                p.c.media_type,
+                p.c.body,
+                m.c.idempotency_key,
+                m.c.route,
+                m.c.route_version,
+                m.c.received_at,
+            )
+            .join(m, m.c.id == d.c.message_id)
+            .join(p, p.c.sha256 == d.c.payload_sha256)
+            .where(d.c.status == "pending", *conditions)
+            .order_by(d.c.sequence)
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            PendingDelivery(
+                id=row.id,
+                message_id=row.message_id,
+                endpoint=row.endpoint,
+                format=row.format,
+                recipients=tuple(orjson.loads(row.recipients)),
+                ordering_key=row.ordering_key,
+                sequence=row.sequence,
+                payload_sha256=row.payload_sha256,
+                media_type=row.media_type,
+                body=zlib.decompress(row.body),
+                idempotency_key=row.idempotency_key,
+                route=row.route,
+                route_version=row.route_version,
+                received_at=row.received_at,
+            )
+            for row in rows
+        ]
+
+    def pending_deliveries(self, older_than: str, limit: int) -> list[PendingDelivery]:
+        """Planned deliveries never confirmed by the transport: what the sweeper republishes."""
+        return self._pending(tables.deliveries.c.updated_at < older_than, limit=limit)
+
+    def message_deliveries(self, message_id: str) -> list[PendingDelivery]:
+        """A message's deliveries not yet confirmed (a resend re-publishes them)."""
+        return self._pending(tables.deliveries.c.message_id == message_id)
 
     def _record_routes(self, connection: Connection, applied: RoutesApplied, head: Head) -> RouteApplication:
         previous = self._latest(connection)

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from lgsp.errors import LgspError
 from lgsp.routing import RoutesInvalid
+from lgsp.runtime import start_bus, stop_bus
 from lgsp.web import admin, ingress, soap
 from lgsp.web.context import BUS, Bus
 from lgsp.web.problem import internal_error, problem_response
@@ -70,14 +71,12 @@ def create_app(bus: Bus) -> web.Application:
     app[BUS] = bus
 
     async def start(_app: web.Application) -> None:
-        await bus.ledger.start()
-        await bus.routes.start()
+        await start_bus(bus)
         with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_on_signal, bus)
 
     async def stop(_app: web.Application) -> None:
-        await bus.routes.close()
-        await bus.ledger.close()
+        await stop_bus(bus)
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)

@@ -8,10 +8,13 @@ from aiohttp import web
 
 from lgsp.audit import Ledger
 from lgsp.auth import OperatorDirectory, SystemDirectory
+from lgsp.delivery.worker import DeliveryWorker
 from lgsp.formats import FormatRegistry
 from lgsp.live_routes import LiveRoutes
+from lgsp.outbox import Outbox
 from lgsp.pipeline import Pipeline
 from lgsp.settings import Settings
+from lgsp.transport import Transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +26,9 @@ class Bus:
     ledger: Ledger
     routes: LiveRoutes
     pipeline: Pipeline
+    transport: Transport
+    outbox: Outbox
+    worker: DeliveryWorker | None  # None: an ingress-only instance (workers run as ``lgsp worker``)
 
 
 BUS = web.AppKey("bus", Bus)

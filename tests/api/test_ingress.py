@@ -44,7 +44,8 @@ async def test_a_valid_message_is_accepted_with_a_tracking_id(client: Client, fo
     status, body = await post(client, format_name, first_valid(format_name))
     assert status == 202, body
     assert body["format"] == format_name
-    assert body["status"] == "received"
+    assert body["status"] == "queued"
+    assert (body["route"], body["destinations"]) == ("everything", ["sink"])
     assert isinstance(body["id"], str)
     assert len(body["id"]) == 36
 
@@ -132,10 +133,10 @@ async def test_the_sender_sees_its_message_and_its_timeline(client: Client) -> N
     response = await client.get(f"/v1/messages/{accepted['id']}", headers=auth("motcua"))
     assert response.status == 200
     seen = await response.json()
-    assert seen["status"] == "received"
+    assert seen["status"] == "queued"
     assert seen["format"] == "onestop.dossier"
     assert seen["dossier"]
-    assert [event["kind"] for event in seen["events"]] == ["received", "duplicate"]
+    assert [event["kind"] for event in seen["events"]] == ["received", "queued", "duplicate"]
 
 
 async def test_another_system_cannot_see_the_message(client: Client) -> None:

@@ -80,8 +80,8 @@ def test_a_message_accepted_by_the_process_survives_its_restart(config: Path) ->
     try:
         status, seen = _request(f"{bus.base}/v1/messages/{accepted['id']}", headers=headers)
         assert status == 200
-        assert seen["status"] == "received"
-        assert [event["kind"] for event in seen["events"]] == ["received"]
+        assert seen["status"] == "queued"
+        assert [event["kind"] for event in seen["events"]] == ["received", "queued"]
         status, again = _request(bus.base + "/v1/messages", body, headers)
         assert (status, again["id"]) == (200, accepted["id"])
     finally:
