@@ -13,6 +13,7 @@ from lgsp.errors import ConfigError, InvalidMessage, RejectedMessage
 from lgsp.formats import syntax_of_file
 from lgsp.problems import Problem
 from lgsp.settings import Settings, load_settings
+from lgsp.sim.cli import sim
 
 
 class _Context:
@@ -288,6 +289,9 @@ def keys_new(system_id: str) -> None:
     click.echo(f"api_key_sha256: {digest}")
     click.echo(f"\n# settings entry for {system_id}; the key itself is not stored anywhere by the bus:")
     click.echo(f"- id: {system_id}\n  organs: []\n  formats: []\n  api_key_sha256: {digest}")
+
+
+cli.add_command(sim)
 
 
 def main() -> None:

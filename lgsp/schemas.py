@@ -6,6 +6,7 @@ XSD runs in lxml (libxml2); JSON Schema in jsonschema-rs, compiled. Both report 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -30,14 +31,27 @@ def _shorten(value: Any) -> str:
 
 
 class _XmlSchema:
+    """An XSD, compiled once per thread: lxml's validator keeps its error log on the schema object,
+    so two threads validating with one object could read each other's errors."""
+
     def __init__(self, path: Path) -> None:
-        try:
-            self._schema = etree.XMLSchema(xmlsafe.load_trusted(str(path)))
-        except (OSError, etree.XMLSyntaxError, etree.XMLSchemaParseError) as error:
-            raise ConfigError(f"schema {path}: {error}") from None
+        self._path = path
+        self._local = threading.local()
+        self._compiled()  # fail at start, not on the first message
+
+    def _compiled(self) -> etree.XMLSchema:
+        schema: etree.XMLSchema | None = getattr(self._local, "schema", None)
+        if schema is None:
+            try:
+                schema = etree.XMLSchema(xmlsafe.load_trusted(str(self._path)))
+            except (OSError, etree.XMLSyntaxError, etree.XMLSchemaParseError) as error:
+                raise ConfigError(f"schema {self._path}: {error}") from None
+            self._local.schema = schema
+        return schema
 
     def problems(self, root: etree._Element) -> list[Problem]:
-        if self._schema.validate(root):
+        schema = self._compiled()
+        if schema.validate(root):
             return []
         tree = root.getroottree()
         return [
@@ -47,7 +61,7 @@ class _XmlSchema:
                 line=entry.line or None,
                 column=entry.column or None,
             )
-            for entry in self._schema.error_log
+            for entry in schema.error_log
         ]
 
 
