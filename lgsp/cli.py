@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -13,6 +16,9 @@ from lgsp.errors import ConfigError, InvalidMessage, RejectedMessage
 from lgsp.formats import syntax_of_file
 from lgsp.problems import Problem
 from lgsp.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from lgsp.dead_letters import DeadLetterOffice
 from lgsp.sim.cli import sim
 
 
@@ -46,23 +52,8 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 @click.option("--port", type=int, help="listen port (overrides http.port)")
 @click.pass_obj
 def serve(context: _Context, host: str | None, port: int | None) -> None:
-    """Run the bus: HTTP ingress (REST and SOAP) and health endpoints."""
-    from aiohttp import web
-
-    from lgsp.assembly import build_bus
-    from lgsp.logs import configure_logging
-    from lgsp.web import create_app
-
-    settings = context.settings
-    configure_logging(settings.log)
-    app = create_app(build_bus(settings))
-    web.run_app(
-        app,
-        host=host or settings.http.host,
-        port=port if port is not None else settings.http.port,
-        access_log=None,
-        print=lambda text: click.echo(text, err=True),
-    )
+    """Run the bus: HTTP ingress (REST and SOAP), admin API, health, and (by default) delivery workers."""
+    _run_app(context.settings, ingress=True, host=host, port=port)
 
 
 def _line(file: Path, problem: Problem) -> str:
@@ -149,6 +140,135 @@ def formats(context: _Context) -> None:
     for spec in FormatRegistry.load(settings.adapters):
         schema = settings.schemas_dir / spec.schema if spec.schema else "(rules only)"
         click.echo(f"{spec.name:<18} {spec.syntax:<5} {schema}  {spec.summary}")
+
+
+def _run_app(settings: Settings, ingress: bool, host: str | None, port: int | None) -> None:
+    from aiohttp import web
+
+    from lgsp.assembly import build_bus
+    from lgsp.logs import configure_logging
+    from lgsp.web import create_app
+
+    configure_logging(settings.log)
+    consume = None if ingress else True
+    app = create_app(build_bus(settings, consume=consume), ingress=ingress)
+    web.run_app(
+        app,
+        host=host or settings.http.host,
+        port=port if port is not None else settings.http.port,
+        access_log=None,
+        print=lambda text: click.echo(text, err=True),
+        shutdown_timeout=settings.worker.shutdown_grace_seconds,
+    )
+
+
+@cli.command()
+@click.option("--host", help="listen address for health checks (overrides http.host)")
+@click.option("--port", type=int, default=8081, show_default=True, help="listen port for health checks")
+@click.pass_obj
+def worker(context: _Context, host: str | None, port: int) -> None:
+    """Run delivery workers only (no ingress); SIGTERM finishes or hands back in-flight deliveries."""
+    _run_app(context.settings, ingress=False, host=host, port=port)
+
+
+@cli.group()
+def dlq() -> None:
+    """Dead letters: deliveries that could not be delivered. Every action is recorded with its author."""
+
+
+def _with_office(settings: Settings, action: Callable[[DeadLetterOffice], Awaitable[None]]) -> None:
+    from lgsp.assembly import load_routes
+    from lgsp.audit import Ledger, LedgerStore
+    from lgsp.dead_letters import DeadLetterOffice
+    from lgsp.transport import open_transport
+
+    async def run() -> None:
+        ledger = Ledger(LedgerStore(settings.ledger.url))
+        transport = open_transport(settings.broker.url, settings.broker.queue_path)
+        await ledger.start()
+        await transport.start(list(load_routes(settings).endpoints))
+        try:
+            await action(DeadLetterOffice(transport, ledger))
+        finally:
+            await transport.close()
+            await ledger.close()
+
+    asyncio.run(run())
+
+
+def _author() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+@dlq.command("list")
+@click.option("--endpoint", help="only this endpoint's dead letters")
+@click.option("--limit", type=int, default=100, show_default=True)
+@click.pass_obj
+def dlq_list(context: _Context, endpoint: str | None, limit: int) -> None:
+    """One line per dead letter: id, endpoint, attempts, when, why."""
+
+    async def action(office: DeadLetterOffice) -> None:
+        for view in await office.list(endpoint, limit):
+            letter = view.letter
+            click.echo(
+                f"{letter.delivery.id}  {letter.delivery.endpoint}  attempts={view.attempts}"
+                f"  {letter.dead_at}  {letter.reason}: {letter.last_error}"
+            )
+
+    _with_office(context.settings, action)
+
+
+@dlq.command("show")
+@click.argument("delivery_id")
+@click.pass_obj
+def dlq_show(context: _Context, delivery_id: str) -> None:
+    """A dead letter in full: reason, attempts, last error, payload."""
+    from lgsp.web.dlq import letter_json
+
+    async def action(office: DeadLetterOffice) -> None:
+        letter = await office.show(delivery_id)
+        if letter is None:
+            raise click.ClickException(f"no dead letter {delivery_id}")
+        click.echo(orjson.dumps(letter_json(letter, with_payload=True), option=orjson.OPT_INDENT_2).decode())
+
+    _with_office(context.settings, action)
+
+
+@dlq.command("replay")
+@click.argument("delivery_id", required=False)
+@click.option("--endpoint", help="replay every dead letter of this endpoint")
+@click.option("--all", "everything", is_flag=True, help="replay every dead letter")
+@click.option("--rate", type=float, help="at most this many replays a second")
+@click.pass_obj
+def dlq_replay(
+    context: _Context, delivery_id: str | None, endpoint: str | None, everything: bool, rate: float | None
+) -> None:
+    """Put dead letters back on their queues, attempts reset: one ID, an --endpoint, or --all."""
+    if sum((delivery_id is not None, endpoint is not None, everything)) != 1:
+        raise click.UsageError("give one of ID, --endpoint E or --all")
+
+    async def action(office: DeadLetterOffice) -> None:
+        if delivery_id is not None:
+            count = await office.replay([delivery_id], _author(), rate)
+        else:
+            count = await office.replay_endpoint(endpoint, _author(), rate)
+        click.echo(f"replayed {count}")
+
+    _with_office(context.settings, action)
+
+
+@dlq.command("discard")
+@click.argument("delivery_id")
+@click.option("--reason", required=True, help="why it is given up (recorded in the ledger)")
+@click.pass_obj
+def dlq_discard(context: _Context, delivery_id: str, reason: str) -> None:
+    """Give up a dead letter for good, with a reason."""
+
+    async def action(office: DeadLetterOffice) -> None:
+        await office.discard(delivery_id, reason, _author())
+        click.echo(f"discarded {delivery_id}")
+
+    _with_office(context.settings, action)
 
 
 @cli.group()

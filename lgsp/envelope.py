@@ -28,7 +28,9 @@ class Envelope:
 class Delivery:
     """One accepted message on its way to one destination endpoint: what the transport carries."""
 
-    id: str  # "{message_id}:{endpoint}": stable, so a republished delivery is recognisably the same
+    # "{message_id}:{endpoint}:{format}" (no part can hold a colon): stable, so that a delivery
+    # published twice is recognisably the same one, and the transport can tell its queue from it.
+    id: str
     message_id: str
     endpoint: str
     format: str

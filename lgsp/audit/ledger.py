@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import queue
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ from lgsp.audit.records import (
     RouteApplication,
     RoutesApplied,
 )
-from lgsp.audit.store import Head, LedgerStore
+from lgsp.audit.store import ChainCheck, LedgerStore
 from lgsp.errors import Unavailable
 
 log = structlog.get_logger("lgsp.ledger")
@@ -63,13 +64,11 @@ class Ledger:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._head = Head(0, "")
         self.healthy = False
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         await asyncio.to_thread(self._store.migrate)
-        self._head = await asyncio.to_thread(self._store.head)
         self._thread = threading.Thread(target=self._write_loop, name="ledger-writer", daemon=True)
         self._thread.start()
         self.healthy = True
@@ -130,6 +129,13 @@ class Ledger:
     async def timeline(self, message_id: str) -> list[EventRecord]:
         return await asyncio.to_thread(self._store.timeline, message_id)
 
+    async def delivery_attempts(self, delivery_ids: Sequence[str]) -> dict[str, int]:
+        """How many attempts the ledger recorded for each delivery (the truth a dead letter may lack)."""
+        return await asyncio.to_thread(self._store.delivery_attempts, delivery_ids)
+
+    async def verify(self) -> ChainCheck:
+        return await asyncio.to_thread(self._store.verify)
+
     async def ping(self) -> None:
         await asyncio.to_thread(self._store.ping)
 
@@ -161,7 +167,7 @@ class Ledger:
 
     def _write(self, batch: list[_Pending]) -> None:
         try:
-            results = self._store.write([pending.operation for pending in batch], self._head)
+            results = self._store.write([pending.operation for pending in batch])
         except Exception as error:  # noqa: BLE001 - any store failure: isolate it below
             if len(batch) > 1:
                 for pending in batch:

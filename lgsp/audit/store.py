@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lgsp.audit import tables
@@ -38,30 +39,49 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 
 def delivery_id(message_id: str, endpoint: str, format_name: str) -> str:
     """Stable, so that a delivery published twice is recognisably the same one."""
-    return f"{message_id}/{endpoint}/{format_name}"
+    return f"{message_id}:{endpoint}:{format_name}"
 
 
 _COMPRESS_LEVEL = 1  # bodies are mostly base64 of ZIPs: a higher level costs time and saves little
 
 
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+# One number for the advisory lock that serialises chain appends across PostgreSQL instances.
+_CHAIN_LOCK = 0x4C475350  # "LGSP"
 
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")  # evidence: a commit survives power loss
-            cursor.close()
 
-        return engine
-    return create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), pool_pre_ping=True)
+def _sqlite_engine(url: str, immediate: bool) -> Engine:
+    Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # evidence: a commit survives power loss
+        cursor.close()
+        if immediate:
+            dbapi_connection.isolation_level = None  # the driver's own BEGIN would be deferred
+
+    if immediate:
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection: Connection) -> None:
+            # Take the write lock at BEGIN: the head read next is then the head the appends follow.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@dataclass(frozen=True, slots=True)
+class ChainCheck:
+    intact: bool
+    checked: int
+    first_bad_seq: int | None
+    detail: str
 
 
 class Head:
-    """The last event of the chain, as this writer knows it."""
+    """The last event of the chain, read inside the write transaction that extends it."""
 
     __slots__ = ("hash", "seq")
 
@@ -71,32 +91,43 @@ class Head:
 
 
 class LedgerStore:
+    """Reads go through one engine; writes through another that holds the database's write lock
+    for the whole transaction (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock), so that
+    every process and instance writing the ledger extends one chain, never two branches of it."""
+
     def __init__(self, url: str) -> None:
-        self._engine = _engine(url)
-        dialect = self._engine.dialect.name
-        self._insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        if url.startswith("sqlite:///"):
+            self._engine = _sqlite_engine(url, immediate=False)
+            self._writer = _sqlite_engine(url, immediate=True)
+        else:
+            self._engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), pool_pre_ping=True)
+            self._writer = self._engine
+        self._postgres = self._engine.dialect.name == "postgresql"
+        self._insert = postgresql.insert if self._postgres else sqlite.insert
 
     def migrate(self) -> None:
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
-        with self._engine.begin() as connection:
+        with self._writer.begin() as connection:
+            if self._postgres:  # two instances starting at once must not both migrate
+                connection.execute(select(func.pg_advisory_xact_lock(_CHAIN_LOCK)))
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
-    def head(self) -> Head:
-        with self._engine.connect() as connection:
-            row = connection.execute(
-                select(tables.events.c.seq, tables.events.c.hash).order_by(tables.events.c.seq.desc()).limit(1)
-            ).first()
+    @staticmethod
+    def _head(connection: Connection) -> Head:
+        row = connection.execute(
+            select(tables.events.c.seq, tables.events.c.hash).order_by(tables.events.c.seq.desc()).limit(1)
+        ).first()
         return Head(0, GENESIS) if row is None else Head(row.seq, row.hash)
 
-    def write(self, operations: Sequence[Any], head: Head) -> list[Admission | EventRecord]:
-        """Apply operations in one transaction; advance ``head`` only once it has committed."""
-        running = Head(head.seq, head.hash)
-        with self._engine.begin() as connection:
-            results = [self._apply(connection, op, running) for op in operations]
-        head.seq, head.hash = running.seq, running.hash
-        return results
+    def write(self, operations: Sequence[Any]) -> list[Any]:
+        """Apply operations in one transaction that extends the chain from its current head."""
+        with self._writer.begin() as connection:
+            if self._postgres:
+                connection.execute(select(func.pg_advisory_xact_lock(_CHAIN_LOCK)))
+            head = self._head(connection)
+            return [self._apply(connection, operation, head) for operation in operations]
 
     def _apply(self, connection: Connection, operation: Any, head: Head) -> Any:
         if isinstance(operation, ReceivedMessage):
@@ -530,9 +561,39 @@ class LedgerStore:
             for row in rows
         ]
 
+    def delivery_attempts(self, delivery_ids: Sequence[str]) -> dict[str, int]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(tables.deliveries.c.id, tables.deliveries.c.attempts).where(
+                    tables.deliveries.c.id.in_(delivery_ids)
+                )
+            ).all()
+        return {row.id: row.attempts for row in rows}
+
+    def verify(self) -> ChainCheck:
+        """Recompute every event's hash in order; name the first record that does not match."""
+        previous_hash, expected_seq, checked = GENESIS, 1, 0
+        with self._engine.connect() as connection:
+            rows = connection.execution_options(yield_per=2000).execute(
+                select(tables.events).order_by(tables.events.c.seq)
+            )
+            for row in rows:
+                if row.seq != expected_seq:
+                    return ChainCheck(False, checked, row.seq, f"expected event {expected_seq}, found {row.seq}")
+                if row.prev_hash != previous_hash:
+                    return ChainCheck(False, checked, row.seq, "its prev_hash is not the previous event's hash")
+                digest = event_hash(
+                    row.prev_hash, row.seq, row.at, row.message_id, row.kind, row.actor, orjson.loads(row.detail)
+                )
+                if digest != row.hash:
+                    return ChainCheck(False, checked, row.seq, "its content does not match its hash")
+                previous_hash, expected_seq, checked = row.hash, expected_seq + 1, checked + 1
+        return ChainCheck(True, checked, None, f"{checked} events, head {previous_hash}")
+
     def ping(self) -> None:
         with self._engine.connect() as connection:
             connection.execute(select(1))
 
     def close(self) -> None:
         self._engine.dispose()
+        self._writer.dispose()

@@ -30,12 +30,12 @@ def _refused(invalid: RoutesInvalid) -> InvalidMessage:
     )
 
 
-def _author(request: web.Request) -> str:
+def operator_author(request: web.Request) -> str:
     return f"operator:{request.app[BUS].operators.authenticate(request.headers).id}"
 
 
 async def get_routes(request: web.Request) -> web.Response:
-    _author(request)
+    operator_author(request)
     bus = request.app[BUS]
     table = bus.routes.current.table
     latest = await bus.ledger.latest_routes()
@@ -52,7 +52,7 @@ async def get_routes(request: web.Request) -> web.Response:
 
 
 async def put_routes(request: web.Request) -> web.Response:
-    author = _author(request)
+    author = operator_author(request)
     bus = request.app[BUS]
     body = await read_bounded(request, _MAX_TABLE_BYTES)
     try:
@@ -93,7 +93,7 @@ async def put_routes(request: web.Request) -> web.Response:
 
 
 async def reload_routes(request: web.Request) -> web.Response:
-    author = _author(request)
+    author = operator_author(request)
     try:
         application = await request.app[BUS].routes.reload(author)
     except RoutesInvalid as invalid:
@@ -103,7 +103,7 @@ async def reload_routes(request: web.Request) -> web.Response:
 
 
 async def rollback_routes(request: web.Request) -> web.Response:
-    author = _author(request)
+    author = operator_author(request)
     try:
         application = await request.app[BUS].routes.rollback(request.match_info["version"], author)
     except RoutesInvalid as invalid:
@@ -114,7 +114,7 @@ async def rollback_routes(request: web.Request) -> web.Response:
 
 
 async def routes_history(request: web.Request) -> web.Response:
-    _author(request)
+    operator_author(request)
     ledger = request.app[BUS].ledger
     try:
         limit = min(int(request.query.get("limit", "50")), 1000)

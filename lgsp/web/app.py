@@ -14,7 +14,8 @@ from aiohttp import web
 from lgsp.errors import LgspError
 from lgsp.routing import RoutesInvalid
 from lgsp.runtime import start_bus, stop_bus
-from lgsp.web import admin, ingress, soap
+from lgsp.web import admin, dlq, soap
+from lgsp.web import ingress as ingress_api
 from lgsp.web.context import BUS, Bus
 from lgsp.web.problem import internal_error, problem_response
 
@@ -65,7 +66,8 @@ def _reload_on_signal(bus: Bus) -> None:
     asyncio.get_running_loop().create_task(reload())
 
 
-def create_app(bus: Bus) -> web.Application:
+def create_app(bus: Bus, ingress: bool = True) -> web.Application:
+    """The bus over HTTP; without ``ingress``, only health (a ``lgsp worker`` process)."""
     # client_max_size only guards handlers that call request.read(); ingress reads within its own bound.
     app = web.Application(middlewares=[problems_middleware], client_max_size=bus.settings.http.max_body_bytes)
     app[BUS] = bus
@@ -80,8 +82,12 @@ def create_app(bus: Bus) -> web.Application:
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
-    app.router.add_post("/v1/messages", ingress.post_message)
-    app.router.add_get("/v1/messages/{id}", ingress.get_message)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    if not ingress:
+        return app
+    app.router.add_post("/v1/messages", ingress_api.post_message)
+    app.router.add_get("/v1/messages/{id}", ingress_api.get_message)
     app.router.add_post("/soap/edoc", soap.post_edoc)
     app.router.add_get("/soap/edoc", soap.get_wsdl)
     app.router.add_get("/admin/routes", admin.get_routes)
@@ -89,6 +95,8 @@ def create_app(bus: Bus) -> web.Application:
     app.router.add_get("/admin/routes/history", admin.routes_history)
     app.router.add_post("/admin/routes/reload", admin.reload_routes)
     app.router.add_post("/admin/routes/rollback/{version}", admin.rollback_routes)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/admin/dlq", dlq.list_dead_letters)
+    app.router.add_get("/admin/dlq/item", dlq.show_dead_letter)
+    app.router.add_post("/admin/dlq/replay", dlq.replay_dead_letters)
+    app.router.add_post("/admin/dlq/discard", dlq.discard_dead_letter)
     return app

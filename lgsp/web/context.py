@@ -8,6 +8,7 @@ from aiohttp import web
 
 from lgsp.audit import Ledger
 from lgsp.auth import OperatorDirectory, SystemDirectory
+from lgsp.dead_letters import DeadLetterOffice
 from lgsp.delivery.worker import DeliveryWorker
 from lgsp.formats import FormatRegistry
 from lgsp.live_routes import LiveRoutes
@@ -28,6 +29,7 @@ class Bus:
     pipeline: Pipeline
     transport: Transport
     outbox: Outbox
+    dead_letters: DeadLetterOffice
     worker: DeliveryWorker | None  # None: an ingress-only instance (workers run as ``lgsp worker``)
 
 

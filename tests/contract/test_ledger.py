@@ -120,6 +120,30 @@ class LedgerContract:
         finally:
             await reopened.close()
 
+    async def test_two_writers_on_one_database_extend_one_chain(self, ledger: Ledger, ledger_url: str) -> None:
+        other = Ledger(LedgerStore(ledger_url), batch_max=16)
+        await other.start()
+        try:
+            await asyncio.gather(
+                *(ledger.accept(received(f"a{index}")) for index in range(150)),
+                *(other.accept(received(f"b{index}")) for index in range(150)),
+            )
+            check = await ledger.verify()
+            assert check.intact, check.detail
+            assert check.checked == 300
+        finally:
+            await other.close()
+
+    async def test_verify_names_the_first_altered_record(self, ledger: Ledger, ledger_url: str) -> None:
+        for index in range(5):
+            await ledger.accept(received(f"v{index}"))
+        store = LedgerStore(ledger_url)
+        with store._writer.begin() as connection:
+            connection.exec_driver_sql("UPDATE events SET actor = 'someone-else' WHERE seq = 3")
+        store.close()
+        check = await ledger.verify()
+        assert (check.intact, check.first_bad_seq, check.checked) == (False, 3, 2)
+
 
 class TestSqliteLedger(LedgerContract):
     @pytest.fixture

@@ -1,0 +1,86 @@
+"""The dead-letter office: what operators do with deliveries that could not be delivered.
+
+Each action goes to the transport (the dead letter is put back on its queue, or removed) and is
+recorded in the ledger with its author, so the message's timeline shows who replayed or discarded
+it and why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lgsp.audit import DeadLetterAction, Ledger
+from lgsp.errors import InvalidMessage
+from lgsp.ids import utc_now
+from lgsp.problems import Problem
+from lgsp.transport import DeadLetter, Transport
+
+_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterView:
+    letter: DeadLetter
+    attempts: int  # as the ledger recorded them
+
+
+class DeadLetterOffice:
+    def __init__(self, transport: Transport, ledger: Ledger) -> None:
+        self._transport = transport
+        self._ledger = ledger
+
+    async def _views(self, letters: Sequence[DeadLetter]) -> list[DeadLetterView]:
+        attempts = await self._ledger.delivery_attempts([letter.delivery.id for letter in letters])
+        return [DeadLetterView(letter, attempts.get(letter.delivery.id, letter.delivery.attempt)) for letter in letters]
+
+    async def list(self, endpoint: str | None = None, limit: int = 100) -> list[DeadLetterView]:
+        return await self._views(await self._transport.dead_letters(endpoint, limit))
+
+    async def show(self, delivery_id: str) -> DeadLetterView | None:
+        for letter in await self._transport.dead_letters(None, _PAGE * 100):
+            if letter.delivery.id == delivery_id:
+                return (await self._views([letter]))[0]
+        return None
+
+    async def replay(self, delivery_ids: Sequence[str], author: str, per_second: float | None = None) -> int:
+        """Put dead letters back on their queues (attempts reset), at most ``per_second`` a second."""
+        for count, delivery_id in enumerate(delivery_ids):
+            if per_second and count:
+                await asyncio.sleep(1 / per_second)
+            letter = await self._transport.replay(delivery_id)  # NotFound for an unknown id
+            await self._ledger.record_dead_letter_action(
+                DeadLetterAction(
+                    delivery_id=delivery_id,
+                    message_id=letter.delivery.message_id,
+                    action="replayed",
+                    author=author,
+                    reason=f"replayed after: {letter.reason}",
+                    at=utc_now(),
+                )
+            )
+        return len(delivery_ids)
+
+    async def replay_endpoint(self, endpoint: str | None, author: str, per_second: float | None = None) -> int:
+        """Every dead letter of ``endpoint`` (or of all endpoints when None)."""
+        letters = await self._transport.dead_letters(endpoint, _PAGE * 100)
+        return await self.replay([letter.delivery.id for letter in letters], author, per_second)
+
+    async def discard(self, delivery_id: str, reason: str, author: str) -> DeadLetter:
+        if not reason.strip():
+            raise InvalidMessage(
+                "a discard needs a reason", [Problem("reason", "empty", expected="why it is discarded")]
+            )
+        letter = await self._transport.discard(delivery_id)
+        await self._ledger.record_dead_letter_action(
+            DeadLetterAction(
+                delivery_id=delivery_id,
+                message_id=letter.delivery.message_id,
+                action="discarded",
+                author=author,
+                reason=reason,
+                at=utc_now(),
+            )
+        )
+        return letter
