@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lgsp.audit import Ledger, LedgerStore
 from lgsp.auth import OperatorDirectory, SystemDirectory
+from lgsp.dead_letters import DeadLetterOffice
 from lgsp.delivery.worker import DeliveryWorker
 from lgsp.dispatch import Dispatcher
 from lgsp.errors import ConfigError
@@ -124,5 +125,6 @@ def build_bus(settings: Settings, consume: bool | None = None) -> Bus:
         ),
         transport=transport,
         outbox=outbox,
+        dead_letters=DeadLetterOffice(transport, ledger),
         worker=worker,
     )
