@@ -101,7 +101,12 @@ def build_bus(settings: Settings, consume: bool | None = None) -> Bus:
         ledger,
         settings.routes.watch_seconds,
     )
-    transport = open_transport(settings.broker.url, settings.broker.queue_path)
+    transport = open_transport(
+        settings.broker.url,
+        settings.broker.queue_path,
+        settings.broker.delay_tiers_seconds,
+        settings.broker.delivery_limit,
+    )
     outbox = Outbox(ledger, transport)
     worker = None
     if settings.worker.in_serve if consume is None else consume:

@@ -184,7 +184,12 @@ def _with_office(settings: Settings, action: Callable[[DeadLetterOffice], Awaita
 
     async def run() -> None:
         ledger = Ledger(LedgerStore(settings.ledger.url))
-        transport = open_transport(settings.broker.url, settings.broker.queue_path)
+        transport = open_transport(
+            settings.broker.url,
+            settings.broker.queue_path,
+            settings.broker.delay_tiers_seconds,
+            settings.broker.delivery_limit,
+        )
         await ledger.start()
         await transport.start(list(load_routes(settings).endpoints))
         try:

@@ -86,6 +86,18 @@ class BrokerSettings(_Section):
 
     url: str | None = None
     queue_path: Path = Path("../var/queue.sqlite3")
+    # RabbitMQ delay queues a retry waits in (the longest that fits its delay). Changing them means
+    # draining and recreating the endpoints' queues: the bus refuses to start on a drifted topology.
+    delay_tiers_seconds: Annotated[list[Annotated[float, Field(gt=0)]], Field(min_length=1)] = [
+        5.0,
+        30.0,
+        120.0,
+        600.0,
+        1800.0,
+        3600.0,
+    ]
+    # Deliveries of one message to its consumers before it is dead-lettered as poison.
+    delivery_limit: Annotated[int, Field(ge=1, le=1000)] = 20
 
 
 class WorkerSettings(_Section):

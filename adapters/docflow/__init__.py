@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from adapters.canonical.document import Document, DocumentStatus
+from adapters.docflow import codec
 from adapters.document_id import build_document_id
 from lgsp.formats import FormatSpec, MessageFacts
 from lgsp.problems import Problem
@@ -127,4 +129,7 @@ FORMATS = [
     ),
 ]
 
-CODECS: list[Codec] = []
+CODECS: list[Codec] = [
+    Codec("docflow.document", Document, "application/json", codec.decode_document, codec.encode_document),
+    Codec("docflow.status", DocumentStatus, "application/json", codec.decode_status, codec.encode_status),
+]

@@ -6,7 +6,8 @@ from datetime import date
 
 from lxml import etree
 
-from adapters.edxml import facts, rules
+from adapters.canonical.document import Document, DocumentStatus
+from adapters.edxml import codec, facts, rules
 from lgsp.formats import FormatSpec
 from lgsp.problems import Problem
 from lgsp.translation import Codec
@@ -42,4 +43,7 @@ FORMATS = [
     ),
 ]
 
-CODECS: list[Codec] = []
+CODECS: list[Codec] = [
+    Codec("edxml.document", Document, "application/xml", codec.decode_document, codec.encode_document),
+    Codec("edxml.status", DocumentStatus, "application/xml", codec.decode_status, codec.encode_status),
+]

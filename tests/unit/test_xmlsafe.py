@@ -105,3 +105,9 @@ def test_processing_instructions_and_comments_are_dropped_and_text_kept() -> Non
 def test_local_path_names_elements_without_prefixes() -> None:
     root = xmlsafe.parse(b'<e:a xmlns:e="urn:x"><e:b><c/></e:b></e:a>')
     assert xmlsafe.local_path(root[0][0]) == "/a/b/c"
+
+
+def test_an_attachment_of_tens_of_megabytes_parses() -> None:
+    content = b"UEsDBBQ" * (3 * 1024 * 1024)  # 21 MiB of base64 in one text node
+    root = xmlsafe.parse(b"<Attachment><ContentTransferEncoded>" + content + b"</ContentTransferEncoded></Attachment>")
+    assert len(root[0].text or "") == len(content)
