@@ -8,8 +8,8 @@ it and why.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 
 from lgsp.audit import DeadLetterAction, Ledger
 from lgsp.errors import InvalidMessage
@@ -49,18 +49,26 @@ class DeadLetterOffice:
         for count, delivery_id in enumerate(delivery_ids):
             if per_second and count:
                 await asyncio.sleep(1 / per_second)
-            letter = await self._transport.replay(delivery_id)  # NotFound for an unknown id
-            await self._ledger.record_dead_letter_action(
-                DeadLetterAction(
-                    delivery_id=delivery_id,
-                    message_id=letter.delivery.message_id,
-                    action="replayed",
-                    author=author,
-                    reason=f"replayed after: {letter.reason}",
-                    at=utc_now(),
-                )
-            )
+            await self._act(delivery_id, "replayed", author, "replayed by an operator", self._transport.replay)
         return len(delivery_ids)
+
+    async def _act(
+        self, delivery_id: str, action: str, author: str, reason: str, perform: Callable[[str], Awaitable[DeadLetter]]
+    ) -> DeadLetter:
+        """Record first, then act: the ledger shows the replay before the delivery it causes."""
+        record = DeadLetterAction(
+            delivery_id=delivery_id,
+            message_id=delivery_id.split(":")[0],
+            action=action,
+            author=author,
+            reason=reason,
+            at=utc_now(),
+        )
+        if await self._ledger.record_dead_letter_action(record):
+            return await perform(delivery_id)
+        letter = await perform(delivery_id)  # NotFound when there is no such dead letter at all
+        await self._ledger.record_dead_letter_action(replace(record, only_if_dead=False, at=utc_now()))
+        return letter
 
     async def replay_endpoint(self, endpoint: str | None, author: str, per_second: float | None = None) -> int:
         """Every dead letter of ``endpoint`` (or of all endpoints when None)."""
@@ -72,15 +80,4 @@ class DeadLetterOffice:
             raise InvalidMessage(
                 "a discard needs a reason", [Problem("reason", "empty", expected="why it is discarded")]
             )
-        letter = await self._transport.discard(delivery_id)
-        await self._ledger.record_dead_letter_action(
-            DeadLetterAction(
-                delivery_id=delivery_id,
-                message_id=letter.delivery.message_id,
-                action="discarded",
-                author=author,
-                reason=reason,
-                at=utc_now(),
-            )
-        )
-        return letter
+        return await self._act(delivery_id, "discarded", author, reason, self._transport.discard)

@@ -102,8 +102,10 @@ class Ledger:
         """Durable before the transport hears the outcome: nothing is acknowledged unaudited."""
         await self._submit(attempt)
 
-    async def record_dead_letter_action(self, action: DeadLetterAction) -> None:
-        await self._submit(action)
+    async def record_dead_letter_action(self, action: DeadLetterAction) -> bool:
+        """Whether it was recorded (see ``DeadLetterAction.only_if_dead``)."""
+        recorded: bool = await self._submit(action)
+        return recorded
 
     async def earlier_unsettled(self, endpoint: str, ordering_key: str, sequence: int) -> bool:
         return await asyncio.to_thread(self._store.earlier_unsettled, endpoint, ordering_key, sequence)

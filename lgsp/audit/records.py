@@ -158,6 +158,10 @@ class DeadLetterAction:
     author: str
     reason: str
     at: str
+    # True: record it only if the ledger holds the delivery as dead (then before the transport acts);
+    # False: record it whatever the ledger says (after the transport acted on a letter the ledger
+    # never saw die, such as a poison message the broker dead-lettered by itself).
+    only_if_dead: bool = True
 
 
 @dataclass(frozen=True, slots=True)

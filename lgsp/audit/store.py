@@ -263,9 +263,16 @@ class LedgerStore:
             )
         self._settle_message(connection, attempt.message_id)
 
-    def _dead_letter_action(self, connection: Connection, action: DeadLetterAction, head: Head) -> None:
+    def _dead_letter_action(self, connection: Connection, action: DeadLetterAction, head: Head) -> bool:
         status = "queued" if action.action == "replayed" else "discarded"
-        self._set_delivery(connection, action.delivery_id, action.at, status=status)
+        condition = [tables.deliveries.c.id == action.delivery_id]
+        if action.only_if_dead:
+            condition.append(tables.deliveries.c.status == "dead")
+        changed = connection.execute(
+            update(tables.deliveries).where(*condition).values(status=status, updated_at=action.at)
+        ).rowcount
+        if action.only_if_dead and not changed:
+            return False
         self._append(
             connection,
             NewEvent(
@@ -278,6 +285,7 @@ class LedgerStore:
             head,
         )
         self._settle_message(connection, action.message_id)
+        return True
 
     def earlier_unsettled(self, endpoint: str, ordering_key: str, sequence: int) -> bool:
         """Whether a delivery of the same key to the same endpoint, accepted earlier, is still on its way."""

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aio_pika
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from lgsp.settings import load_settings
+from lgsp.transport.topology import endpoint_topology
 from tests.api.conftest import start
-from tests.conftest import write_config
+from tests.conftest import require_service, write_config
 
 Client = TestClient[object, object]
 
@@ -86,12 +89,48 @@ def routes_for(*endpoints: tuple[str, str], formats: dict[str, str] | None = Non
     return "\n".join(lines) + "\n"
 
 
-async def delivering_bus(folder: Path, routes: str) -> Client:
-    config = write_config(folder)
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+TEST_DELAY_TIERS = [0.2, 1.0, 5.0]  # retries in these tests wait fractions of a second
+
+
+@pytest.fixture(params=["embedded", pytest.param("rabbitmq", marks=pytest.mark.integration)])
+def broker(request: pytest.FixtureRequest) -> str | None:
+    """Every delivery test runs on the embedded queue and on the real broker."""
+    if request.param == "embedded":
+        return None
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    return RABBITMQ_URL
+
+
+@pytest.fixture
+async def names(broker: str | None) -> AsyncIterator[Callable[[str], str]]:
+    """Endpoint names, unique per test on the shared broker; their queues are deleted afterwards."""
+    made: list[str] = []
+
+    def name(base: str) -> str:
+        made.append(base if broker is None else f"{base}-{uuid.uuid4().hex[:8]}")
+        return made[-1]
+
+    yield name
+    if broker is not None and made:
+        connection = await aio_pika.connect(broker)
+        async with connection:
+            channel = await connection.channel()
+            for endpoint in made:
+                tiers = [round(seconds * 1000) for seconds in TEST_DELAY_TIERS]
+                for queue in endpoint_topology(endpoint, 20, tiers).queues:
+                    await channel.queue_delete(queue.name)
+
+
+async def delivering_bus(folder: Path, routes: str, broker: str | None) -> Client:
+    """A bus with delivery workers; its settings file is what a CLI beside it reads too."""
+    config = write_config(
+        folder,
+        broker={"url": broker, "queue_path": str(folder / "queue.sqlite3"), "delay_tiers_seconds": TEST_DELAY_TIERS},
+        worker={"in_serve": True, "shutdown_grace_seconds": 2, "sweep_seconds": 0.5, "sweep_grace_seconds": 1},
+    )
     (folder / "routes.yaml").write_text(routes, encoding="utf-8")
-    settings = load_settings(config)
-    settings = settings.model_copy(update={"worker": settings.worker.model_copy(update={"in_serve": True})})
-    return await start(settings)
+    return await start(load_settings(config))
 
 
 async def eventually(check: Callable[[], object], seconds: float = 10.0) -> None:

@@ -16,23 +16,29 @@ from tests.delivery.test_worker import post, seen, status_becomes
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 Make = Callable[[], Any]
+Names = Callable[[str], str]
 
 
-async def dead_one(tmp_path: Path, receivers: Make) -> tuple[Client, Receiver, str, str]:
+async def dead_one(
+    tmp_path: Path, receivers: Make, broker: str | None, portal: str
+) -> tuple[Client, Receiver, str, str]:
     receiver: Receiver = await receivers()
     receiver.default = 400
-    client = await delivering_bus(tmp_path, routes_for(("portal", receiver.url)))
+    client = await delivering_bus(tmp_path, routes_for((portal, receiver.url)), broker)
     accepted = await post(client, sample("dvcqg.dossier", "dossier-3kb.json"), "dead-one")
     await status_becomes(client, accepted["id"], "dead-lettered")
     [letter] = await (await client.get("/admin/dlq", headers=OPERATOR)).json()
     return client, receiver, accepted["id"], letter["delivery_id"]
 
 
-async def test_a_dead_letter_is_shown_then_replayed_once_the_cause_is_fixed(tmp_path: Path, receivers: Make) -> None:
-    client, receiver, message_id, delivery_id = await dead_one(tmp_path, receivers)
+async def test_a_dead_letter_is_shown_then_replayed_once_the_cause_is_fixed(
+    tmp_path: Path, receivers: Make, broker: str | None, names: Names
+) -> None:
+    portal = names("portal")
+    client, receiver, message_id, delivery_id = await dead_one(tmp_path, receivers, broker, portal)
     try:
         shown = await (await client.get("/admin/dlq/item", params={"id": delivery_id}, headers=OPERATOR)).json()
-        assert (shown["reason"], shown["endpoint"], shown["attempts"]) == ("permanent failure", "portal", 1)
+        assert (shown["reason"], shown["endpoint"], shown["attempts"]) == ("permanent failure", portal, 1)
         assert shown["payload"].encode() == sample("dvcqg.dossier", "dossier-3kb.json")
         receiver.default = 200
         replayed = await client.post("/admin/dlq/replay", json={"ids": [delivery_id]}, headers=OPERATOR)
@@ -47,8 +53,11 @@ async def test_a_dead_letter_is_shown_then_replayed_once_the_cause_is_fixed(tmp_
         await client.close()
 
 
-async def test_a_discard_needs_a_reason_and_is_recorded(tmp_path: Path, receivers: Make) -> None:
-    client, _, message_id, delivery_id = await dead_one(tmp_path, receivers)
+async def test_a_discard_needs_a_reason_and_is_recorded(
+    tmp_path: Path, receivers: Make, broker: str | None, names: Names
+) -> None:
+    portal = names("portal")
+    client, _, message_id, delivery_id = await dead_one(tmp_path, receivers, broker, portal)
     try:
         refused = await client.post("/admin/dlq/discard", json={"id": delivery_id, "reason": " "}, headers=OPERATOR)
         assert refused.status == 422
@@ -66,8 +75,11 @@ async def test_a_discard_needs_a_reason_and_is_recorded(tmp_path: Path, receiver
         await client.close()
 
 
-async def test_the_cli_lists_and_replays_dead_letters(tmp_path: Path, receivers: Make) -> None:
-    client, receiver, message_id, delivery_id = await dead_one(tmp_path, receivers)
+async def test_the_cli_lists_and_replays_dead_letters(
+    tmp_path: Path, receivers: Make, broker: str | None, names: Names
+) -> None:
+    portal = names("portal")
+    client, receiver, message_id, delivery_id = await dead_one(tmp_path, receivers, broker, portal)
     config = tmp_path / "lgsp.yaml"
 
     def lgsp(*args: str) -> subprocess.CompletedProcess[str]:
@@ -80,7 +92,7 @@ async def test_the_cli_lists_and_replays_dead_letters(tmp_path: Path, receivers:
         )
 
     try:
-        listed = await asyncio.to_thread(lgsp, "list", "--endpoint", "portal")
+        listed = await asyncio.to_thread(lgsp, "list", "--endpoint", portal)
         assert listed.returncode == 0, listed.stderr
         assert delivery_id in listed.stdout
         assert "permanent failure" in listed.stdout

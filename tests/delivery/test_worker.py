@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from lgsp.errors import Unavailable
-from lgsp.transport import EmbeddedTransport
 from lgsp.web.context import BUS
 from tests.api.conftest import auth, sample
 from tests.delivery.conftest import Client, Receiver, delivering_bus, eventually, routes_for
 
 JSON = {"Content-Type": "application/json"}
 Make = Callable[[], Any]
+Names = Callable[[str], str]
 
 
 async def post(client: Client, body: bytes, key: str) -> dict[str, Any]:
@@ -37,9 +37,12 @@ async def status_becomes(client: Client, message_id: str, status: str) -> dict[s
     return await seen(client, message_id)
 
 
-async def test_a_message_is_delivered_with_its_identity_and_audited(tmp_path: Path, receivers: Make) -> None:
+async def test_a_message_is_delivered_with_its_identity_and_audited(
+    tmp_path: Path, receivers: Make, broker: str | None, names: Names
+) -> None:
+    portal = names("portal")
     receiver: Receiver = await receivers()
-    client = await delivering_bus(tmp_path, routes_for(("portal", receiver.url)))
+    client = await delivering_bus(tmp_path, routes_for((portal, receiver.url)), broker)
     try:
         body = sample("dvcqg.dossier", "dossier-3kb.json")
         accepted = await post(client, body, "one")
@@ -54,10 +57,13 @@ async def test_a_message_is_delivered_with_its_identity_and_audited(tmp_path: Pa
         await client.close()
 
 
-async def test_a_destination_failing_forever_ends_in_the_dead_letter_queue(tmp_path: Path, receivers: Make) -> None:
+async def test_a_destination_failing_forever_ends_in_the_dead_letter_queue(
+    tmp_path: Path, receivers: Make, broker: str | None, names: Names
+) -> None:
+    portal = names("portal")
     receiver: Receiver = await receivers()
     receiver.default = 500
-    client = await delivering_bus(tmp_path, routes_for(("portal", receiver.url)))
+    client = await delivering_bus(tmp_path, routes_for((portal, receiver.url)), broker)
     try:
         accepted = await post(client, sample("dvcqg.dossier", "dossier-3kb.json"), "doomed")
         record = await status_becomes(client, accepted["id"], "dead-lettered")
@@ -65,17 +71,20 @@ async def test_a_destination_failing_forever_ends_in_the_dead_letter_queue(tmp_p
         assert kinds == ["received", "queued", "attempt", "attempt", "attempt", "dead-lettered"]
         assert len(receiver.requests) == 3
         assert {request.headers["Idempotency-Key"] for request in receiver.requests} == {"doomed"}
-        [dead] = await client.app[BUS].transport.dead_letters("portal")  # type: ignore[index,union-attr]
+        [dead] = await client.app[BUS].transport.dead_letters(portal)  # type: ignore[index,union-attr]
         assert dead.delivery.message_id == accepted["id"]
         assert dead.reason == "3 attempts exhausted"
     finally:
         await client.close()
 
 
-async def test_a_refusal_is_dead_lettered_at_once(tmp_path: Path, receivers: Make) -> None:
+async def test_a_refusal_is_dead_lettered_at_once(
+    tmp_path: Path, receivers: Make, broker: str | None, names: Names
+) -> None:
+    portal = names("portal")
     receiver: Receiver = await receivers()
     receiver.default = 400
-    client = await delivering_bus(tmp_path, routes_for(("portal", receiver.url)))
+    client = await delivering_bus(tmp_path, routes_for((portal, receiver.url)), broker)
     try:
         accepted = await post(client, sample("dvcqg.dossier", "dossier-3kb.json"), "refused")
         record = await status_becomes(client, accepted["id"], "dead-lettered")
@@ -86,10 +95,13 @@ async def test_a_refusal_is_dead_lettered_at_once(tmp_path: Path, receivers: Mak
         await client.close()
 
 
-async def test_progress_of_one_dossier_arrives_in_order_across_retries(tmp_path: Path, receivers: Make) -> None:
+async def test_progress_of_one_dossier_arrives_in_order_across_retries(
+    tmp_path: Path, receivers: Make, broker: str | None, names: Names
+) -> None:
+    portal = names("portal")
     receiver: Receiver = await receivers()
     receiver.script = [503, 503]  # the first progress record fails twice before it gets through
-    client = await delivering_bus(tmp_path, routes_for(("portal", receiver.url)))
+    client = await delivering_bus(tmp_path, routes_for((portal, receiver.url)), broker)
     try:
         names = ["accepted.json", "in-progress.json", "returned-minimal.json"]
         ids = [(await post(client, sample("dvcqg.progress", name), name))["id"] for name in names]
@@ -101,14 +113,18 @@ async def test_progress_of_one_dossier_arrives_in_order_across_retries(tmp_path:
         await client.close()
 
 
-async def test_an_open_circuit_pauses_one_endpoint_while_others_flow(tmp_path: Path, receivers: Make) -> None:
+async def test_an_open_circuit_pauses_one_endpoint_while_others_flow(
+    tmp_path: Path, receivers: Make, broker: str | None, names: Names
+) -> None:
+    portal = names("portal")
+    archive = names("archive")
     down: Receiver = await receivers()
     healthy: Receiver = await receivers()
     down.default = 503
     routes = routes_for(
-        ("portal", down.url), ("archive", healthy.url), formats={"dvcqg.dossier": "portal", "dvcqg.progress": "archive"}
+        (portal, down.url), (archive, healthy.url), formats={"dvcqg.dossier": portal, "dvcqg.progress": archive}
     )
-    client = await delivering_bus(tmp_path, routes)
+    client = await delivering_bus(tmp_path, routes, broker)
     try:
         dossiers = [
             (
@@ -133,19 +149,21 @@ async def test_an_open_circuit_pauses_one_endpoint_while_others_flow(tmp_path: P
 
 
 async def test_a_publish_the_broker_cannot_confirm_is_503_and_still_delivered(
-    tmp_path: Path, receivers: Make, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, receivers: Make, monkeypatch: pytest.MonkeyPatch, broker: str | None, names: Names
 ) -> None:
+    portal = names("portal")
     receiver: Receiver = await receivers()
-    client = await delivering_bus(tmp_path, routes_for(("portal", receiver.url)))
-    original = EmbeddedTransport.publish
+    client = await delivering_bus(tmp_path, routes_for((portal, receiver.url)), broker)
+    transport = client.app[BUS].transport  # type: ignore[index,union-attr]
+    original = transport.publish
     failures = iter([True])
 
-    async def flaky_publish(self: EmbeddedTransport, deliveries: Any) -> None:
+    async def flaky_publish(deliveries: Any) -> None:
         if next(failures, False):
             raise Unavailable("the broker connection was lost before the confirm")
-        await original(self, deliveries)
+        await original(deliveries)
 
-    monkeypatch.setattr(EmbeddedTransport, "publish", flaky_publish)
+    monkeypatch.setattr(transport, "publish", flaky_publish)
     try:
         response = await client.post(
             "/v1/messages",
