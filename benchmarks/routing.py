@@ -49,8 +49,13 @@ def measure(routes: int, decisions: int = 20000) -> dict[str, object]:
     for _ in range(1000):
         index = generator.randrange(routes)
         system, agency = divmod(index, 100)
-        messages.append(RoutingInput(source=f"system-{system}", format="docflow.document",
-                                     recipients=(f"000.{agency:02d}.{system % 100:02d}.H41",)))
+        messages.append(
+            RoutingInput(
+                source=f"system-{system}",
+                format="docflow.document",
+                recipients=(f"000.{agency:02d}.{system % 100:02d}.H41",),
+            )
+        )
     started = time.process_time()
     for count in range(decisions):
         router.decide(messages[count % len(messages)], lambda _name: None)

@@ -137,9 +137,11 @@ def formats(context: _Context) -> None:
     from lgsp.formats import FormatRegistry
 
     settings = context.settings
-    for spec in FormatRegistry.load(settings.adapters):
-        schema = settings.schemas_dir / spec.schema if spec.schema else "(rules only)"
-        click.echo(f"{spec.name:<18} {spec.syntax:<5} {schema}  {spec.summary}")
+    specs = list(FormatRegistry.load(settings.adapters))
+    width = max(len(spec.name) for spec in specs)
+    for spec in specs:
+        schema = settings.schemas_dir / spec.schema if spec.schema else "(a mapping: rules only)"
+        click.echo(f"{spec.name:<{width}} {spec.syntax:<5} {schema}  {spec.summary}")
 
 
 def _run_app(settings: Settings, ingress: bool, host: str | None, port: int | None) -> None:

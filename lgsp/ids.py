@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta, timezone
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+# National times are Vietnamese local time, UTC+07:00 without daylight saving (DOMAIN.md). A fixed
+# offset rather than tzdata's Asia/Ho_Chi_Minh, which has +08:00 before 1975.
+VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 
 def new_message_id() -> str:

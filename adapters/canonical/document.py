@@ -9,7 +9,7 @@ Conventions every codec keeps:
 - Decoders lose nothing they read (but a time's digits beyond the microsecond, with a warning); an
   encoder reports, as a warning, each field its format cannot carry, and refuses what it cannot hold at all.
 - Optional text is ``None`` or non-empty: an empty value is an absent one (SDKs write ``<DueDate/>``).
-- Dates are ``date``; instants are aware ``datetime`` (edXML's zone-less times are in ``NATIONAL_TIME``).
+- Dates are ``date``; instants are aware ``datetime`` (edXML's zone-less times are in ``VIETNAM``).
 - Enum values are the local formats' spellings; the national codes are tables in the edXML codec.
 - Attachment content is the base64 text, standard alphabet without line breaks, never decoded.
 """
@@ -17,15 +17,13 @@ Conventions every codec keeps:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Final
 
 from adapters.document_id import build_document_id
 
 # National formats write Vietnamese local time, defined as UTC+07:00. A fixed offset rather than
 # zoneinfo's Asia/Ho_Chi_Minh, whose history gives other offsets before 1975.
-NATIONAL_TIME: Final = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 
 class DocumentKind(StrEnum):

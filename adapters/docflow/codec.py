@@ -19,7 +19,6 @@ from typing import Any, Final
 import orjson
 
 from adapters.canonical.document import (
-    NATIONAL_TIME,
     Attachment,
     BusinessDocType,
     BusinessInfo,
@@ -43,6 +42,7 @@ from adapters.canonical.document import (
     TraceHop,
 )
 from lgsp.errors import InvalidMessage
+from lgsp.ids import VIETNAM
 from lgsp.problems import Problem
 from lgsp.translation import Decoded, Encoded, TranslationContext
 
@@ -230,7 +230,7 @@ def _json_integer(value: int | None, path: str) -> int | None:
 
 
 def _local_time(moment: datetime) -> datetime:
-    return moment.astimezone(NATIONAL_TIME)
+    return moment.astimezone(VIETNAM)
 
 
 def _organ_object(organ: Organ) -> dict[str, Any]:

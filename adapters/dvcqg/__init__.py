@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from adapters.document_id import dossier_agency
+from adapters.dvcqg.codec import DOSSIER_CODEC, PROGRESS_CODEC
 from lgsp.formats import FormatSpec, MessageFacts
 from lgsp.problems import Problem
-from lgsp.translation import Codec
 
 _DATE_PREFIXES = ("Ngay", "ThoiDiem")
 
@@ -100,4 +100,4 @@ FORMATS = [
     ),
 ]
 
-CODECS: list[Codec] = []
+CODECS = [DOSSIER_CODEC, PROGRESS_CODEC]

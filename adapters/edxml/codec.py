@@ -27,7 +27,6 @@ from lxml import etree
 from lxml.etree import SubElement
 
 from adapters.canonical.document import (
-    NATIONAL_TIME,
     Attachment,
     BusinessDocType,
     BusinessInfo,
@@ -53,6 +52,7 @@ from adapters.canonical.document import (
 )
 from adapters.edxml.names import ENVELOPE, NAMESPACE, NS, WRAPPER
 from lgsp.errors import InvalidMessage
+from lgsp.ids import VIETNAM
 from lgsp.problems import Problem
 from lgsp.translation import Decoded, Encoded, TranslationContext
 
@@ -295,13 +295,13 @@ def _timestamp(text: str) -> datetime:
         int(text[11:13]),
         int(text[14:16]),
         int(text[17:19]),
-        tzinfo=NATIONAL_TIME,
+        tzinfo=VIETNAM,
     )
 
 
 def _timestamp_text(moment: datetime) -> str:
     """Whole seconds in Vietnamese time: the national format keeps no fraction and no zone."""
-    local = moment.astimezone(NATIONAL_TIME)
+    local = moment.astimezone(VIETNAM)
     return f"{local.year:04d}/{local.month:02d}/{local.day:02d} {local.hour:02d}:{local.minute:02d}:{local.second:02d}"
 
 

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Final
 
 from lxml import etree
 
 from adapters.edxml.names import ENVELOPE, NAMESPACE, WRAPPER, elements, message_header, xpath
 from adapters.edxml.names import NS as _NS
+from lgsp.ids import VIETNAM  # edXML timestamps carry no zone: Vietnamese local time
 from lgsp.problems import Problem
 from lgsp.xmlsafe import local_path
 
@@ -57,8 +58,6 @@ _STATUS_PARTS: Final = xpath("e:ResponseFor | e:Timestamp")
 _DATE_FORM: Final = "yyyy/MM/dd, a real calendar date"
 _TIMESTAMP_FORM: Final = "yyyy/MM/dd HH:mm:ss, a real date and time"
 _DOCUMENT_ID_FORM: Final = "{OrganId},{yyyy/MM/dd},{CodeNumber}/{CodeNotation}"
-# edXML timestamps carry no zone: they are Vietnamese local time (no daylight saving).
-_VIETNAM: Final = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 # Shapes only (ASCII digits); whether the values form a real date is left to datetime.
 _DATE: Final = re.compile(r"([0-9]{4})/([0-9]{2})/([0-9]{2})")
 _TIMESTAMP_TEXT: Final = re.compile(r"([0-9]{4})/([0-9]{2})/([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
@@ -92,7 +91,7 @@ def _parse_timestamp(text: str) -> datetime | None:
         return None
     try:
         year, month, day, hour, minute, second = map(int, match.groups())
-        return datetime(year, month, day, hour, minute, second, tzinfo=_VIETNAM)
+        return datetime(year, month, day, hour, minute, second, tzinfo=VIETNAM)
     except ValueError:
         return None
 

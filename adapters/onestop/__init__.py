@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.document_id import dossier_agency
+from adapters.onestop.codec import DOSSIER_CODEC, PROGRESS_CODEC
 from lgsp.formats import FormatSpec, MessageFacts
-from lgsp.translation import Codec
 
 
 def is_dossier(document: dict[str, Any]) -> bool:
@@ -59,4 +59,4 @@ FORMATS = [
     ),
 ]
 
-CODECS: list[Codec] = []
+CODECS = [DOSSIER_CODEC, PROGRESS_CODEC]

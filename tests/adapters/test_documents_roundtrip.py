@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from adapters import docflow
 from adapters.canonical.document import (
-    NATIONAL_TIME,
     Attachment,
     BusinessDocType,
     BusinessInfo,
@@ -89,7 +88,7 @@ ORGAN_IDS = st.from_regex(
 )
 PAST_DATES = st.dates(min_value=date(1990, 1, 1), max_value=LAST_PROMULGATION)
 ANY_DATES = st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31))
-OFFSETS = st.sampled_from([UTC, NATIONAL_TIME, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30))])
+OFFSETS = st.sampled_from([UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30))])
 # National times keep whole seconds (a fraction is a warning, tested in test_documents.py).
 # Hypothesis takes naive bounds and attaches a zone from ``timezones``.
 INSTANTS = st.datetimes(
