@@ -1,0 +1,245 @@
+"""Faults against the real processes and the real broker: whatever happens, every accepted message
+is delivered, none lost; duplicates are bounded and carry the same idempotency key; the ledger
+agrees with what the destination saw."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import psycopg
+import pytest
+from aiohttp import web
+
+from tests.conftest import KEYS, POSTGRES_URL, ROOT, SAMPLES, require_service, write_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+HEADERS = {"Authorization": f"Bearer {KEYS['motcua']}", "Content-Type": "application/json"}
+DOSSIER = (SAMPLES / "dvcqg.dossier" / "valid" / "dossier-3kb.json").read_bytes()
+CONCURRENCY = 8
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Receiver:
+    """The destination: counts every request by idempotency key, a little slow so work is in flight."""
+
+    def __init__(self) -> None:
+        self.seen: Counter[str] = Counter()
+        self.busy = asyncio.Event()  # set once a fifth of the stream has arrived: time for the fault
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(0.01)
+        self.seen[request.headers["Idempotency-Key"]] += 1
+        if sum(self.seen.values()) >= 60:
+            self.busy.set()
+        return web.Response(text="ok")
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    target = Receiver()
+    app = web.Application()
+    app.router.add_post("/inbox", target.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = _free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield target, f"http://127.0.0.1:{port}/inbox"
+    await runner.cleanup()
+
+
+@pytest.fixture
+def ledger_url() -> Iterator[str]:
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    schema = f"chaos_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+class Process:
+    def __init__(self, config: Path, *command: str) -> None:
+        self.log = config.parent / f"{command[0]}-{uuid.uuid4().hex[:6]}.log"
+        with self.log.open("wb") as output:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "lgsp", "--config", str(config), *command],
+                cwd=ROOT,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    async def ready(self, url: str) -> None:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(300):
+                try:
+                    async with session.get(url) as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"not ready: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+
+def bus_config(folder: Path, ledger_url: str, destination: str, endpoint: str) -> Path:
+    config = write_config(
+        folder,
+        ledger_url=ledger_url,
+        broker={"url": RABBITMQ_URL, "delay_tiers_seconds": [0.5, 2.0]},
+        worker={"in_serve": False, "shutdown_grace_seconds": 5, "sweep_seconds": 1, "sweep_grace_seconds": 3},
+    )
+    (folder / "routes.yaml").write_text(
+        "endpoints:\n"
+        f"  - name: {endpoint}\n    kind: rest\n    url: {destination}\n    concurrency: {CONCURRENCY}\n"
+        "    retry: {attempts: 20, initial_seconds: 0.5, multiplier: 1, max_seconds: 0.5, jitter: 0}\n"
+        "    circuit: {failures: 1000, open_seconds: 1}\n"
+        f"routes:\n  - name: all\n    match: {{}}\n    deliver: [{endpoint}]\n"
+    )
+    return config
+
+
+async def send(base: str, keys: list[str]) -> dict[str, str]:
+    """Post every message, retrying a 503 with the same key as a sender must; their ids by key."""
+    accepted: dict[str, str] = {}
+    async with aiohttp.ClientSession() as session:
+
+        async def one(key: str) -> None:
+            for _ in range(600):
+                try:
+                    async with session.post(
+                        f"{base}/v1/messages", data=DOSSIER, headers={**HEADERS, "Idempotency-Key": key}
+                    ) as response:
+                        if response.status in (200, 202):
+                            accepted[key] = (await response.json())["id"]
+                            return
+                        assert response.status == 503, await response.text()
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+            raise AssertionError(f"{key} never accepted")
+
+        for batch in range(0, len(keys), 20):
+            await asyncio.gather(*(one(key) for key in keys[batch : batch + 20]))
+    return accepted
+
+
+async def statuses(base: str, ids: list[str]) -> Counter[str]:
+    async with aiohttp.ClientSession() as session:
+        found: Counter[str] = Counter()
+        for message_id in ids:
+            async with session.get(f"{base}/v1/messages/{message_id}", headers=HEADERS) as response:
+                found[(await response.json())["status"]] += 1
+        return found
+
+
+async def all_arrive(receiver: Receiver, keys: list[str], seconds: float = 90) -> None:
+    for _ in range(int(seconds * 10)):
+        if set(keys) <= set(receiver.seen):
+            return
+        await asyncio.sleep(0.1)
+    missing = set(keys) - set(receiver.seen)
+    raise AssertionError(f"{len(missing)} accepted messages never arrived, e.g. {sorted(missing)[:3]}")
+
+
+async def delete_queues(endpoint: str) -> None:
+    import aio_pika
+
+    from lgsp.transport.topology import endpoint_topology
+
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    async with connection:
+        channel = await connection.channel()
+        for queue in endpoint_topology(endpoint, 20, [500, 2000]).queues:
+            await channel.queue_delete(queue.name)
+
+
+async def test_a_worker_killed_mid_stream_loses_nothing(
+    tmp_path: Path, ledger_url: str, receiver: tuple[Receiver, str]
+) -> None:
+    target, destination = receiver
+    endpoint = f"chaos-{uuid.uuid4().hex[:8]}"
+    config = bus_config(tmp_path, ledger_url, destination, endpoint)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    ingress = Process(config, "serve", "--port", str(port))
+    first = Process(config, "worker", "--port", str(_free_port()))
+    second: Process | None = None
+    try:
+        await ingress.ready(base + "/readyz")
+        keys = [f"kill-{index}" for index in range(300)]
+        sending = asyncio.create_task(send(base, keys))
+        await asyncio.wait_for(target.busy.wait(), 60)
+        os.kill(first.process.pid, signal.SIGKILL)
+        second = Process(config, "worker", "--port", str(_free_port()))
+        accepted = await sending
+        await all_arrive(target, keys)
+        duplicates = sum(target.seen.values()) - len(keys)
+        assert duplicates <= CONCURRENCY  # at most what the killed worker had in flight
+        await asyncio.sleep(1)
+        assert await statuses(base, list(accepted.values())) == Counter({"delivered": len(keys)})
+    finally:
+        for process in (ingress, first, second):
+            if process is not None:
+                process.stop()
+        await delete_queues(endpoint)
+
+
+async def test_a_broker_restart_mid_stream_loses_nothing(
+    tmp_path: Path, ledger_url: str, receiver: tuple[Receiver, str]
+) -> None:
+    target, destination = receiver
+    endpoint = f"chaos-{uuid.uuid4().hex[:8]}"
+    config = bus_config(tmp_path, ledger_url, destination, endpoint)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    ingress = Process(config, "serve", "--port", str(port))
+    worker = Process(config, "worker", "--port", str(_free_port()))
+    try:
+        await ingress.ready(base + "/readyz")
+        keys = [f"restart-{index}" for index in range(300)]
+        sending = asyncio.create_task(send(base, keys))
+        await asyncio.wait_for(target.busy.wait(), 60)
+        for action in ("stop_app", "start_app"):
+            result = await asyncio.to_thread(
+                subprocess.run,
+                ["rabbitmqctl", "-q", action],
+                capture_output=True,
+                check=False,
+            )
+            assert result.returncode == 0, result.stderr
+        accepted = await sending
+        await all_arrive(target, keys)
+        assert len(accepted) == len(keys)
+        await asyncio.sleep(1)
+        assert await statuses(base, list(accepted.values())) == Counter({"delivered": len(keys)})
+    finally:
+        ingress.stop()
+        worker.stop()
+        await delete_queues(endpoint)
