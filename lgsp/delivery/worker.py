@@ -51,7 +51,6 @@ class _Lane:
         self.circuit = Circuit(endpoint.circuit)
         self.client: EndpointClient | None = None
         self.subscription: Subscription | None = None
-        self.in_flight: set[asyncio.Task[None]] = set()
         self.probe: asyncio.Task[None] | None = None
 
     async def subscribe(self, prefetch: int) -> None:
@@ -63,16 +62,10 @@ class _Lane:
             await subscription.cancel()
 
     async def handle(self, lease: Lease) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self.in_flight.add(task)
         try:
             await self._handle(lease)
         except Unavailable as error:  # the lease could not be settled: the transport delivers it again
             log.warning("delivery left unsettled", delivery_id=lease.delivery.id, error=error.detail)
-        finally:
-            if task is not None:
-                self.in_flight.discard(task)
 
     async def _handle(self, lease: Lease) -> None:
         delivery = lease.delivery
@@ -183,11 +176,12 @@ class _Lane:
         await self.subscribe(self.endpoint.concurrency)
 
     async def close(self, grace_seconds: float) -> None:
+        """Stop fetching; in-flight deliveries get ``grace_seconds`` to finish and be acknowledged."""
         if self.probe is not None:
             self.probe.cancel()
-        await self.unsubscribe()
-        if self.in_flight:
-            await asyncio.wait(self.in_flight, timeout=grace_seconds)
+        if self.subscription is not None:
+            subscription, self.subscription = self.subscription, None
+            await subscription.cancel(grace_seconds)
         if self.client is not None:
             await self.client.close()
 

@@ -39,8 +39,9 @@ Handler = Callable[[Lease], Awaitable[None]]
 
 
 class Subscription(Protocol):
-    async def cancel(self) -> None:
-        """Stop receiving; unsettled leases go back to the queue."""
+    async def cancel(self, grace_seconds: float = 0.0) -> None:
+        """Stop receiving; give handlers still running ``grace_seconds`` to settle their leases (a
+        graceful stop: what was delivered gets acknowledged), then put back what is unsettled."""
 
 
 @dataclass(frozen=True, slots=True)

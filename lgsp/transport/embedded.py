@@ -221,14 +221,17 @@ class _Subscription:
     def wake(self) -> None:
         self._woken.set()
 
-    async def cancel(self) -> None:
-        """Stop receiving, stop the handlers still running, and put back every lease not settled."""
+    async def cancel(self, grace_seconds: float = 0.0) -> None:
+        """Stop receiving, let running handlers settle for ``grace_seconds``, stop the rest, and put
+        back every lease not settled."""
         if self._polling is None or self._stopping:
             return
         self._stopping = True
         self._on_cancel(self)
         self._woken.set()
         await self._polling  # not cancelled: a lease it is taking must be known, to be put back
+        if self._handling and grace_seconds > 0:
+            await asyncio.wait(list(self._handling), timeout=grace_seconds)
         handling = list(self._handling)
         for task in handling:
             task.cancel()

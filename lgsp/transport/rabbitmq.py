@@ -312,14 +312,17 @@ class _Subscription:
     async def start(self) -> None:
         self._consumer_tag = await self._queue.consume(self._receive, no_ack=False)
 
-    async def cancel(self) -> None:
-        """Stop receiving, stop the handlers still running; closing the channel puts back every unacked message."""
+    async def cancel(self, grace_seconds: float = 0.0) -> None:
+        """Stop receiving, let running handlers settle for ``grace_seconds``, stop the rest; closing
+        the channel puts back every unacked message."""
         if self._cancelled:
             return
         self._cancelled = True
         self._on_cancel(self)
         with contextlib.suppress(*_BROKER_ERRORS):
             await self._queue.cancel(self._consumer_tag)
+        if self._handling and grace_seconds > 0:
+            await asyncio.wait(list(self._handling), timeout=grace_seconds)
         handling = list(self._handling)
         for task in handling:
             task.cancel()

@@ -243,3 +243,33 @@ async def test_a_broker_restart_mid_stream_loses_nothing(
         ingress.stop()
         worker.stop()
         await delete_queues(endpoint)
+
+
+async def test_sigterm_mid_stream_exits_cleanly_and_loses_nothing(
+    tmp_path: Path, ledger_url: str, receiver: tuple[Receiver, str]
+) -> None:
+    target, destination = receiver
+    endpoint = f"chaos-{uuid.uuid4().hex[:8]}"
+    config = bus_config(tmp_path, ledger_url, destination, endpoint)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    ingress = Process(config, "serve", "--port", str(port))
+    first = Process(config, "worker", "--port", str(_free_port()))
+    second: Process | None = None
+    try:
+        await ingress.ready(base + "/readyz")
+        keys = [f"term-{index}" for index in range(300)]
+        sending = asyncio.create_task(send(base, keys))
+        await asyncio.wait_for(target.busy.wait(), 60)
+        assert await asyncio.to_thread(first.stop) == 0  # in-flight deliveries finish or go back to the queue
+        second = Process(config, "worker", "--port", str(_free_port()))
+        accepted = await sending
+        await all_arrive(target, keys)
+        assert sum(target.seen.values()) == len(keys)  # a clean stop leaves nothing to deliver twice
+        await asyncio.sleep(1)
+        assert await statuses(base, list(accepted.values())) == Counter({"delivered": len(keys)})
+    finally:
+        for process in (ingress, first, second):
+            if process is not None:
+                process.stop()
+        await delete_queues(endpoint)
