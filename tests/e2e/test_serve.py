@@ -11,10 +11,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import KEYS, ROOT, SAMPLES, write_config
+from lgsp.routing.loader import version_of
+from tests.conftest import KEYS, OPERATOR_TOKEN, ROOT, SAMPLES, TEST_ROUTES, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +27,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _request(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+def _request(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     request = urllib.request.Request(  # noqa: S310 - loopback http only
         url, data=data, headers=headers or {}, method="POST" if data else "GET"
     )
@@ -84,5 +86,26 @@ def test_a_message_accepted_by_the_process_survives_its_restart(config: Path) ->
         assert [event["kind"] for event in seen["events"]] == ["received", "queued"]
         status, again = _request(bus.base + "/v1/messages", body, headers)
         assert (status, again["id"]) == (200, accepted["id"])
+    finally:
+        assert bus.stop() == 0
+
+
+def test_sighup_reloads_the_routing_table(tmp_path: Path) -> None:
+    config = write_config(tmp_path, routes={"file": str(tmp_path / "routes.yaml"), "watch_seconds": 60})
+    port = _free_port()
+    operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    bus = Bus(config, port)
+    try:
+        before = _request(bus.base + "/admin/routes", headers=operator)[1]["version"]
+        (tmp_path / "routes.yaml").write_text(TEST_ROUTES.replace("name: everything", "name: after-sighup"))
+        bus.process.send_signal(signal.SIGHUP)
+        for _ in range(100):
+            after = _request(bus.base + "/admin/routes", headers=operator)[1]["version"]
+            if after != before:
+                break
+            time.sleep(0.1)
+        assert after == version_of(TEST_ROUTES.replace("name: everything", "name: after-sighup"))
+        history = _request(bus.base + "/admin/routes/history?limit=1", headers=operator)[1]
+        assert history[0]["author"] == "signal:SIGHUP"
     finally:
         assert bus.stop() == 0

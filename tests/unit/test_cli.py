@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,45 @@ def test_a_bad_setting_stops_with_the_key_and_exit_2(tmp_path: Path) -> None:
     result = lgsp("formats", config=config)
     assert result.returncode == 2
     assert "http.port" in result.stderr
+
+
+def test_translate_prints_the_translation() -> None:
+    result = lgsp(
+        "translate",
+        "--from",
+        "onestop.progress",
+        "--to",
+        "dvcqg.progress",
+        "tests/samples/onestop.progress/valid/in-progress.json",
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert (record["MaHoSo"], record["TrangThai"], record["ThoiDiemXuLy"]) == (
+        "000.00.06.H41-250402-0153",
+        "4",
+        "20250410143000",
+    )
+
+
+def test_translate_refuses_an_invalid_message_with_its_problems(tmp_path: Path) -> None:
+    broken = tmp_path / "progress.json"
+    record = json.loads((SAMPLES / "onestop.progress" / "valid" / "in-progress.json").read_text())
+    record["status"] = "lost"
+    broken.write_text(json.dumps(record))
+    result = lgsp("translate", "--from", "onestop.progress", "--to", "dvcqg.progress", str(broken))
+    assert result.returncode == 1
+    assert "/status" in result.stderr
+    assert result.stdout == ""
+
+
+def test_translate_between_formats_that_do_not_translate_exits_1() -> None:
+    result = lgsp(
+        "translate",
+        "--from",
+        "onestop.progress",
+        "--to",
+        "edxml.document",
+        "tests/samples/onestop.progress/valid/in-progress.json",
+    )
+    assert result.returncode == 1
+    assert "no translation from onestop.progress to edxml.document" in result.stderr
