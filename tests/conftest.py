@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from ruamel.yaml import YAML
 
@@ -120,3 +123,17 @@ def require_service(name: str, host: str, port: int) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{name} is not reachable at {host}:{port}, and CI requires it")
     pytest.skip(f"{name} is not running at {host}:{port}")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema of its own, dropped afterwards."""
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
+from sqlalchemy import Connection
 
 from lgsp.audit.records import (
     Admission,
@@ -31,9 +32,12 @@ from lgsp.audit.records import (
     RoutesApplied,
 )
 from lgsp.audit.store import ChainCheck, LedgerStore
+from lgsp.batching import STOP, next_batch
 from lgsp.errors import Unavailable
 
 log = structlog.get_logger("lgsp.ledger")
+
+T = TypeVar("T")
 
 
 Operation = ReceivedMessage | NewEvent | RoutesApplied | Queued | Attempt | DeadLetterAction
@@ -43,9 +47,6 @@ Operation = ReceivedMessage | NewEvent | RoutesApplied | Queued | Attempt | Dead
 class _Pending:
     operation: Operation
     future: asyncio.Future[Any]
-
-
-_STOP = object()
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -76,7 +77,7 @@ class Ledger:
     async def close(self) -> None:
         """Flush what is queued, then stop the writer."""
         if self._thread is not None:
-            self._queue.put(_STOP)
+            self._queue.put(STOP)
             await asyncio.to_thread(self._thread.join)
             self._thread = None
         await asyncio.to_thread(self._store.close)
@@ -151,19 +152,7 @@ class Ledger:
     def _write_loop(self) -> None:
         stopping = False
         while not stopping:
-            batch: list[_Pending] = []
-            item = self._queue.get()
-            while True:
-                if item is _STOP:
-                    stopping = True
-                else:
-                    batch.append(item)
-                if stopping or len(batch) >= self._batch_max:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
+            batch, stopping = next_batch(self._queue, self._batch_max)
             if batch:
                 self._write(batch)
 
@@ -187,3 +176,7 @@ class Ledger:
         assert self._loop is not None
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
             self._loop.call_soon_threadsafe(_settle, pending.future, result, error)
+
+    async def read(self, query: Callable[[Connection], T]) -> T:
+        """Run a read-only query (see ``lgsp.audit.queries``) off the event loop."""
+        return await asyncio.to_thread(self._store.read, query)

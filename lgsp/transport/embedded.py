@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import orjson
 import structlog
 
+from lgsp.batching import STOP, next_batch
 from lgsp.envelope import Delivery
 from lgsp.errors import ConfigError, NotFound, Unavailable
 from lgsp.ids import utc_now
@@ -348,9 +349,6 @@ class _Pending:
     future: asyncio.Future[Any]
 
 
-_STOP = object()
-
-
 class _Database:
     """One SQLite connection on one writer thread; what is queued commits together."""
 
@@ -375,7 +373,7 @@ class _Database:
     async def close(self) -> None:
         """Write what is queued, then stop."""
         if self._thread is not None:
-            self._queue.put(_STOP)
+            self._queue.put(STOP)
             await asyncio.to_thread(self._thread.join)
             self._thread = None
 
@@ -390,19 +388,7 @@ class _Database:
         assert self._connection is not None
         stopping = False
         while not stopping:
-            batch: list[_Pending] = []
-            item = self._queue.get()
-            while True:
-                if item is _STOP:
-                    stopping = True
-                else:
-                    batch.append(item)
-                if stopping or len(batch) >= self._batch_max:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
+            batch, stopping = next_batch(self._queue, self._batch_max)
             if batch:
                 self._write(self._connection, batch)
         self._connection.close()

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from aiohttp.test_utils import TestClient
 
 from lgsp.routing.loader import version_of
 from lgsp.settings import load_settings
 from tests.api.conftest import auth, first_valid, start
-from tests.conftest import OPERATOR_TOKEN, POSTGRES_URL, TEST_ROUTES, require_service, write_config
+from tests.conftest import OPERATOR_TOKEN, TEST_ROUTES, write_config
 
 Client = TestClient[object, object]
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
@@ -139,25 +137,12 @@ async def test_every_message_is_routed_by_exactly_one_version(client: Client) ->
 
 
 @pytest.fixture
-def shared_postgres() -> Iterator[str]:
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-@pytest.fixture
-async def two_instances(tmp_path: Path, shared_postgres: str) -> AsyncIterator[tuple[Client, Client]]:
+async def two_instances(tmp_path: Path, postgres_url: str) -> AsyncIterator[tuple[Client, Client]]:
     first_dir, second_dir = tmp_path / "a", tmp_path / "b"
     first_dir.mkdir()
     second_dir.mkdir()
-    first = await start(load_settings(write_config(first_dir, ledger_url=shared_postgres)))
-    second = await start(load_settings(write_config(second_dir, ledger_url=shared_postgres)))
+    first = await start(load_settings(write_config(first_dir, ledger_url=postgres_url)))
+    second = await start(load_settings(write_config(second_dir, ledger_url=postgres_url)))
     yield first, second
     await first.close()
     await second.close()

@@ -12,15 +12,14 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import psycopg
 import pytest
 from aiohttp import web
 
-from tests.conftest import KEYS, POSTGRES_URL, ROOT, SAMPLES, require_service, write_config
+from tests.conftest import KEYS, ROOT, SAMPLES, require_service, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -66,17 +65,9 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
 
 
 @pytest.fixture
-def ledger_url() -> Iterator[str]:
-    require_service("PostgreSQL", "127.0.0.1", 5432)
+def ledger_url(postgres_url: str) -> str:
     require_service("RabbitMQ", "127.0.0.1", 5672)
-    schema = f"chaos_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return postgres_url
 
 
 class Process:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from lgsp.audit import Ledger, LedgerStore, NewEvent, ReceivedMessage
 from lgsp.audit.chain import GENESIS, event_hash
 from lgsp.errors import Unavailable
 from lgsp.ids import new_message_id, utc_now
-from tests.conftest import POSTGRES_URL, require_service
 
 
 def received(key: str, body: bytes = b"<x/>", **changes: object) -> ReceivedMessage:
@@ -154,13 +151,5 @@ class TestSqliteLedger(LedgerContract):
 @pytest.mark.integration
 class TestPostgresLedger(LedgerContract):
     @pytest.fixture
-    def ledger_url(self) -> Iterator[str]:
-        require_service("PostgreSQL", "127.0.0.1", 5432)
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            connection.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-        finally:
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    def ledger_url(self, postgres_url: str) -> str:
+        return postgres_url
