@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
+from lgsp import metrics
 from lgsp.audit import Ledger, NewEvent, ReceivedMessage
 from lgsp.audit.records import PendingDelivery, PlannedRecord, StoredPayload
 from lgsp.audit.store import delivery_id
@@ -145,6 +147,14 @@ class Pipeline:
         self._inline_parse_bytes = inline_parse_bytes
 
     async def accept(self, submission: Submission) -> Acceptance:
+        started = time.perf_counter()
+        try:
+            with structlog.contextvars.bound_contextvars(system=submission.system.id, channel=submission.channel):
+                return await self._accept(submission)
+        finally:
+            metrics.INGRESS_SECONDS.labels(submission.channel).observe(time.perf_counter() - started)
+
+    async def _accept(self, submission: Submission) -> Acceptance:
         snapshot = self._routes.current  # this message is routed by this one version, whatever happens meanwhile
         context = self._context()
         try:
@@ -194,6 +204,7 @@ class Pipeline:
                 for planned in dispatch.decision.deliveries
             ),
         )
+        structlog.contextvars.bind_contextvars(message_id=message.id, route=message.route)
         admission = await self._ledger.accept(message)
         if admission.duplicate:  # publish what an earlier attempt could not (nothing, usually)
             planned = await self._ledger.message_deliveries(admission.message_id)
@@ -203,6 +214,8 @@ class Pipeline:
             ]
         await self._outbox.publish(planned)  # Unavailable: 503; the ledger keeps them for a retry or the sweeper
         status = "queued" if planned else admission.status
+        if not admission.duplicate:
+            metrics.ACCEPTED.labels(envelope.spec.name, message.route or "").inc()
         log.info(
             "message accepted" if not admission.duplicate else "duplicate answered with the original",
             message_id=admission.message_id,
@@ -267,6 +280,7 @@ class Pipeline:
             "body_sha256": hashlib.sha256(submission.body).hexdigest(),
             "problems": [problem.as_json() for problem in rejection.problems[:_MAX_RECORDED_PROBLEMS]],
         }
+        metrics.REJECTED.labels(rejection.slug).inc()
         log.info("message rejected", system=submission.system.id, status=rejection.http_status, reason=rejection.detail)
         try:
             await self._ledger.append(

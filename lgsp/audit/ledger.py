@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy import Connection
 
+from lgsp import metrics
 from lgsp.audit.records import (
     Admission,
     Attempt,
@@ -157,8 +159,11 @@ class Ledger:
                 self._write(batch)
 
     def _write(self, batch: list[_Pending]) -> None:
+        started = time.perf_counter()
         try:
             results = self._store.write([pending.operation for pending in batch])
+            metrics.LEDGER_WRITE_SECONDS.observe(time.perf_counter() - started)
+            metrics.LEDGER_BATCH_SIZE.observe(len(batch))
         except Exception as error:  # noqa: BLE001 - any store failure: isolate it below
             if len(batch) > 1:
                 for pending in batch:

@@ -14,11 +14,13 @@ import asyncio
 import contextlib
 import random
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import structlog
 
+from lgsp import metrics
 from lgsp.audit import Attempt, Ledger
 from lgsp.delivery.base import EndpointClient, EndpointConfig, Outcome
 from lgsp.delivery.circuit import Circuit, CircuitState
@@ -36,6 +38,11 @@ from lgsp.transport import Lease, Subscription, Transport
 log = structlog.get_logger("lgsp.delivery")
 
 _MISCONFIGURED_WAIT_SECONDS = 30.0
+
+
+def _since(iso_utc: str) -> float:
+    """Seconds since a ledger timestamp (``2025-10-01T02:00:00.000000Z``)."""
+    return max(0.0, (datetime.now(UTC) - datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))).total_seconds())
 
 
 def _jittered(seconds: float, jitter: float) -> float:
@@ -69,9 +76,13 @@ class _Lane:
 
     async def _handle(self, lease: Lease) -> None:
         delivery = lease.delivery
-        bound = log.bind(
+        # Every log line of this delivery's work, the endpoint client's included, carries these.
+        with structlog.contextvars.bound_contextvars(
             message_id=delivery.message_id, delivery_id=delivery.id, endpoint=self.endpoint.name, route=delivery.route
-        )
+        ):
+            await self._attempt(lease, delivery)
+
+    async def _attempt(self, lease: Lease, delivery: Delivery) -> None:
         if self.circuit.state is CircuitState.OPEN:
             await lease.defer(max(1.0, self.circuit.seconds_until_probe()))
             return
@@ -83,18 +94,21 @@ class _Lane:
         try:
             client = self._client()
         except ConfigError as error:
-            bound.error("endpoint misconfigured; delivery waits", error=error.detail)
+            log.error("endpoint misconfigured; delivery waits", error=error.detail)
             await lease.defer(_MISCONFIGURED_WAIT_SECONDS)
             return
         started = time.monotonic()
         try:
             outcome = await client.deliver(delivery)
-        except Exception as error:  # noqa: BLE001 - a client bug must cost an attempt, not loop forever
-            bound.exception("endpoint client failed")
+        except Exception as error:  # a client bug must cost an attempt, not loop forever
+            log.exception("endpoint client failed")
             outcome = Outcome("transient", f"internal error in the {self.endpoint.kind} client: {error!r}")
-        duration_ms = round((time.monotonic() - started) * 1000, 1)
+        elapsed = time.monotonic() - started
+        metrics.ATTEMPT_SECONDS.labels(self.endpoint.name).observe(elapsed)
+        metrics.ATTEMPTS.labels(self.endpoint.name, outcome.result).inc()
+        duration_ms = round(elapsed * 1000, 1)
         await self._conclude(lease, delivery, outcome, duration_ms)
-        bound.info(
+        log.info(
             "delivery attempt",
             attempt=delivery.attempt + 1,
             result=outcome.result,
@@ -126,12 +140,16 @@ class _Lane:
                 receipt=dict(outcome.receipt),
             )
         )
+        route = delivery.route or ""
         if next_status == "delivered":
             await lease.ack()
             self.circuit.record_success()
+            metrics.DELIVERED.labels(route, delivery.endpoint).inc()
+            metrics.DELIVERY_LATENCY_SECONDS.labels(delivery.endpoint).observe(_since(delivery.enqueued_at))
         elif next_status == "dead":
             reason = "permanent failure" if outcome.result == "permanent" else f"{attempt} attempts exhausted"
             await lease.dead_letter(reason, outcome.detail)
+            metrics.DEAD_LETTERED.labels(route, delivery.endpoint).inc()
         else:
             await lease.retry(_jittered(policy.delay_before(attempt + 1), policy.jitter), outcome.detail)
         if outcome.result == "transient" and self.circuit.record_failure():

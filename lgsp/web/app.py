@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from lgsp import metrics
 from lgsp.errors import LgspError
 from lgsp.routing import RoutesInvalid
 from lgsp.runtime import start_bus, stop_bus
@@ -36,6 +38,23 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
         incident = uuid.uuid4().hex[:12]
         log.exception("unhandled error", incident=incident, path=request.path)
         return problem_response(internal_error(incident), request.path)
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    """Prometheus text format. Queue depths and circuit states are read now, not cached."""
+    bus = request.app[BUS]
+    for endpoint in bus.routes.current.table.endpoints:
+        try:
+            depth = await bus.transport.depth(endpoint)
+        except LgspError as error:
+            log.warning("queue depth unavailable", endpoint=endpoint, error=error.detail)
+            continue
+        for state, count in (("ready", depth.ready), ("delayed", depth.delayed), ("dead", depth.dead)):
+            metrics.QUEUE_DEPTH.labels(endpoint, state).set(count)
+    if bus.worker is not None:
+        for endpoint, state in bus.worker.circuit_states().items():
+            metrics.CIRCUIT_OPEN.labels(endpoint).set(metrics.CIRCUIT_LEVELS[state])
+    return web.Response(body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -84,6 +103,7 @@ def create_app(bus: Bus, ingress: bool = True) -> web.Application:
     app.on_cleanup.append(stop)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_page)
     if not ingress:
         return app
     app.router.add_post("/v1/messages", ingress_api.post_message)
