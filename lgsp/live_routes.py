@@ -23,7 +23,7 @@ from pathlib import Path
 import structlog
 
 from lgsp.audit import Ledger, RouteApplication, RoutesApplied
-from lgsp.errors import NotFound
+from lgsp.errors import ConfigError, NotFound
 from lgsp.ids import utc_now
 from lgsp.routing import Router, RoutesInvalid, RouteTable
 from lgsp.routing.loader import version_of
@@ -73,7 +73,17 @@ class LiveRoutes:
         return self._snapshot
 
     async def start(self) -> None:
-        """Put the newer of the file and the ledger's latest version in force, then watch both."""
+        """Put the newer of the file and the ledger's latest version in force, then watch both.
+        A missing or invalid table stops the start, naming the file and every finding."""
+        try:
+            await self._start()
+        except OSError as error:
+            raise ConfigError(f"cannot read the routing table {self._path}: {error.strerror}") from None
+        except RoutesInvalid as invalid:
+            raise ConfigError(f"the routing table is not valid:\n{invalid}") from None
+        self._watcher = asyncio.create_task(self._watch(), name="routes-watcher")
+
+    async def _start(self) -> None:
         text = await asyncio.to_thread(_read, self._path)
         latest = await self._ledger.latest_routes()
         async with self._lock:
@@ -86,7 +96,6 @@ class LiveRoutes:
                 await self._put_in_force(text, latest, write_file=False)
             else:
                 await self._apply(text, author="bus:start", action="started", write_file=False)
-        self._watcher = asyncio.create_task(self._watch(), name="routes-watcher")
 
     async def close(self) -> None:
         if self._watcher is not None:

@@ -109,3 +109,18 @@ def test_sighup_reloads_the_routing_table(tmp_path: Path) -> None:
         assert history[0]["author"] == "signal:SIGHUP"
     finally:
         assert bus.stop() == 0
+
+
+def test_a_broken_routing_table_stops_the_start_with_its_findings(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    (tmp_path / "routes.yaml").write_text(TEST_ROUTES.replace("deliver: [sink]", "deliver: [nowhere]"))
+    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "lgsp", "--config", str(config), "serve", "--port", str(_free_port())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"{tmp_path / 'routes.yaml'}:7:15: unknown endpoint 'nowhere'" in result.stderr
