@@ -63,10 +63,11 @@ class _Lane:
     async def subscribe(self, prefetch: int) -> None:
         self.subscription = await self.worker.transport.consume(self.endpoint.name, self.handle, prefetch)
 
-    async def unsubscribe(self) -> None:
+    async def unsubscribe(self, grace_seconds: float) -> None:
+        """Stop fetching; attempts already running get ``grace_seconds`` to finish and settle."""
         if self.subscription is not None:
             subscription, self.subscription = self.subscription, None
-            await subscription.cancel()
+            await subscription.cancel(grace_seconds)
 
     async def handle(self, lease: Lease) -> None:
         try:
@@ -182,7 +183,7 @@ class _Lane:
             self.probe = asyncio.get_running_loop().create_task(self._probe_later())
 
     async def _probe_later(self) -> None:
-        await self.unsubscribe()
+        await self.unsubscribe(self.endpoint.timeout_seconds)
         await asyncio.sleep(self.circuit.seconds_until_probe())
         self.circuit.start_probe()
         log.info("circuit half-open: probing", endpoint=self.endpoint.name)
@@ -190,16 +191,14 @@ class _Lane:
 
     async def _reopen_fully(self) -> None:
         log.info("circuit closed: endpoint resumes", endpoint=self.endpoint.name)
-        await self.unsubscribe()
+        await self.unsubscribe(self.endpoint.timeout_seconds)
         await self.subscribe(self.endpoint.concurrency)
 
     async def close(self, grace_seconds: float) -> None:
         """Stop fetching; in-flight deliveries get ``grace_seconds`` to finish and be acknowledged."""
         if self.probe is not None:
             self.probe.cancel()
-        if self.subscription is not None:
-            subscription, self.subscription = self.subscription, None
-            await subscription.cancel(grace_seconds)
+        await self.unsubscribe(grace_seconds)
         if self.client is not None:
             await self.client.close()
 
