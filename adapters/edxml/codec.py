@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator, Sequence
-from copy import deepcopy
+from copy import copy
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -191,7 +191,7 @@ class _Form:
 
     def write(self, parent: etree._Element, texts: Sequence[str | None]) -> etree._Element:
         """Append the element with a leaf for each text that is not None (``texts`` in leaf order)."""
-        element = deepcopy(self._prototype)
+        element = copy(self._prototype)  # lxml copies an element deeply; copy() skips deepcopy's memo
         parent.append(element)
         absent = []
         for leaf, text in zip(element, texts, strict=True):
