@@ -1,0 +1,301 @@
+"""End-to-end benchmark: the bus on RabbitMQ, a sink endpoint and a load generator, each a process.
+
+    python -m benchmarks.e2e [--kind docflow|onestop] [--count N] [--rate R] [--concurrency C] [--smoke]
+
+docflow: 5 KB documents translated to edXML; onestop: dossiers translated to the portal's JSON.
+Every message is validated, routed, translated, recorded in the ledger, confirmed by the broker,
+delivered to the sink and audited. Reports accepted/s, delivered/s, ingress latency (request sent to
+answer), end-to-end latency (request sent to arrival at the sink), CPU per message of each process,
+the bus's peak memory, and, in the same run, the bare transport loop (aio-pika confirmed publish,
+consume and ack of the same bytes) so that the result is also a ratio. Exits 1 when a message is
+not delivered: a smoke run (--smoke, seconds) catches breakage, never slowness.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_KEY = "bench-key-not-a-secret"
+SAMPLES = {
+    "docflow": ("docflow.document", "edxml.document", ROOT / "tests/samples/docflow.document/valid/document-5kb.json"),
+    "onestop": (
+        "onestop.dossier",
+        "dvcqg.dossier",
+        ROOT / "tests/samples/onestop.dossier/valid/land-certificate-returned.json",
+    ),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _template(kind: str) -> bytes:
+    """The sample with a placeholder where each message gets its own number."""
+    document = json.loads(SAMPLES[kind][2].read_text())
+    if kind == "docflow":
+        document["code"]["number"] = "__SEQ__"
+        document.pop("document_id", None)
+    else:
+        document["dossier_no"] = "000.00.06.H41-250402-__SEQ__"
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+def _configure(folder: Path, broker: str, endpoint: str, sink_url: str, kind: str) -> Path:
+    source, target, _ = SAMPLES[kind]
+    settings = {
+        "organ_id": "000.00.00.H41",
+        "schemas_dir": str(ROOT / "schemas"),
+        "ledger": {"url": f"sqlite:///{folder / 'ledger.sqlite3'}"},
+        "broker": {"url": broker},
+        "log": {"level": "warning"},
+        "routes": {"file": str(folder / "routes.yaml")},
+        "systems": [
+            {
+                "id": "bench",
+                "organs": ["*"],
+                "formats": [source],
+                "api_key_sha256": hashlib.sha256(BENCH_KEY.encode()).hexdigest(),
+            }
+        ],
+    }
+    with (folder / "lgsp.yaml").open("w") as handle:
+        YAML().dump(settings, handle)
+    (folder / "routes.yaml").write_text(
+        f"endpoints:\n  - {{name: {endpoint}, kind: rest, url: '{sink_url}', concurrency: 64}}\n"
+        f"routes:\n  - name: bench\n    match: {{format: [{source}]}}\n    translate: {target}\n"
+        f"    validate_output: false\n    deliver: [{endpoint}]\n"
+    )
+    return folder / "lgsp.yaml"
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _wait_ready(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback only
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"not ready: {url}")
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+async def _bare_loop(broker: str, body: bytes, count: int) -> float:
+    """Messages per second through RabbitMQ alone: confirmed persistent publishes, consumed and acked."""
+    queue_name = f"bench.bare.{uuid.uuid4().hex[:8]}"
+    connection = await aio_pika.connect_robust(broker)
+    async with connection:
+        publisher = await connection.channel(publisher_confirms=True)
+        consumer = await connection.channel()
+        await consumer.set_qos(prefetch_count=64)
+        queue = await consumer.declare_queue(queue_name, durable=True, arguments={"x-queue-type": "quorum"})
+        done = asyncio.Event()
+        received = 0
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            nonlocal received
+            await message.ack()
+            received += 1
+            if received >= count:
+                done.set()
+
+        tag = await queue.consume(on_message)
+        started = time.monotonic()
+        for batch in range(0, count, 64):
+            await asyncio.gather(
+                *(
+                    publisher.default_exchange.publish(
+                        aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=queue_name
+                    )
+                    for _ in range(min(64, count - batch))
+                )
+            )
+        await asyncio.wait_for(done.wait(), 120)
+        elapsed = time.monotonic() - started
+        await queue.cancel(tag)
+        await queue.delete(if_unused=False, if_empty=False)
+    return count / elapsed
+
+
+async def _delete_queues(broker: str, endpoint: str) -> None:
+    from lgsp.transport.topology import DEFAULT_DELAY_TIERS_SECONDS, DEFAULT_DELIVERY_LIMIT, endpoint_topology
+
+    connection = await aio_pika.connect(broker)
+    async with connection:
+        channel = await connection.channel()
+        tiers = [round(seconds * 1000) for seconds in DEFAULT_DELAY_TIERS_SECONDS]
+        for queue in endpoint_topology(endpoint, DEFAULT_DELIVERY_LIMIT, tiers).queues:
+            await channel.queue_delete(queue.name)
+
+
+def run(kind: str, count: int, rate: float, concurrency: int, broker: str) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="lgsp-bench-"))
+    endpoint = f"bench-{uuid.uuid4().hex[:8]}"
+    sink_port, bus_port = _free_port(), _free_port()
+    config = _configure(folder, broker, endpoint, f"http://127.0.0.1:{sink_port}/inbox", kind)
+    (folder / "body.json").write_bytes(_template(kind))
+    sink = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.sink",
+            "--port",
+            str(sink_port),
+            "--out",
+            str(folder / "arrivals.json"),
+        ],
+        cwd=ROOT,
+    )
+    bus = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lgsp",
+            "--config",
+            str(config),
+            "serve",
+            "--port",
+            str(bus_port),
+        ],
+        cwd=ROOT,
+        stderr=(folder / "bus.log").open("wb"),
+    )
+    try:
+        _wait_ready(f"http://127.0.0.1:{bus_port}/readyz")
+        _wait_ready(f"http://127.0.0.1:{sink_port}/count")
+        bus_cpu, sink_cpu = _cpu_seconds(bus.pid), _cpu_seconds(sink.pid)
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.load",
+                "--url",
+                f"http://127.0.0.1:{bus_port}/v1/messages",
+                "--key",
+                BENCH_KEY,
+                "--body",
+                str(folder / "body.json"),
+                "--count",
+                str(count),
+                "--rate",
+                str(rate),
+                "--concurrency",
+                str(concurrency),
+                "--out",
+                str(folder / "load.json"),
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # only the load generator has ended
+        load_cpu = (children_after.ru_utime + children_after.ru_stime) - (
+            children_before.ru_utime + children_before.ru_stime
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"http://127.0.0.1:{sink_port}/count", timeout=5) as reply:
+                if json.loads(reply.read())["distinct"] >= count:
+                    break
+            time.sleep(0.2)
+        bus_cpu, sink_cpu = _cpu_seconds(bus.pid) - bus_cpu, _cpu_seconds(sink.pid) - sink_cpu
+        bus_peak = _peak_rss_mib(bus.pid)
+    finally:
+        for process in (bus, sink):
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+    answers = json.loads((folder / "load.json").read_text())
+    arrivals = {key: times[0] for key, times in json.loads((folder / "arrivals.json").read_text()).items()}
+    accepted = {key: value for key, value in answers.items() if value[2] == 202}
+    first_sent = min(value[0] for value in answers.values())
+    delivered = [arrivals[key] - accepted[key][0] for key in accepted if key in arrivals]  # sent → at the sink
+    body = (folder / "body.json").read_bytes()
+    bare = asyncio.run(_bare_loop(broker, body, min(count, 5000)))
+    asyncio.run(_delete_queues(broker, endpoint))
+    accepted_per_second = len(accepted) / (max(value[1] for value in accepted.values()) - first_sent)
+    delivered_per_second = len(delivered) / (max(arrivals.values()) - first_sent) if delivered else 0.0
+    return {
+        "kind": kind,
+        "messages": count,
+        "offered_rate": rate or "flat out",
+        "accepted": len(accepted),
+        "delivered": len(delivered),
+        "duplicates": sum(len(times) for times in json.loads((folder / "arrivals.json").read_text()).values())
+        - len(arrivals),
+        "accepted_per_s": round(accepted_per_second, 1),
+        "delivered_per_s": round(delivered_per_second, 1),
+        "ingress_ms_p50": round(1000 * statistics.median(v[1] - v[0] for v in accepted.values()), 2),
+        "ingress_ms_p99": round(1000 * _percentile([v[1] - v[0] for v in accepted.values()], 0.99), 2),
+        "e2e_ms_p50": round(1000 * _percentile(delivered, 0.5), 2),
+        "e2e_ms_p99": round(1000 * _percentile(delivered, 0.99), 2),
+        "e2e_ms_p999": round(1000 * _percentile(delivered, 0.999), 2),
+        "bus_cpu_us_per_message": round(1e6 * bus_cpu / max(1, len(accepted)), 1),
+        "sink_cpu_us_per_message": round(1e6 * sink_cpu / max(1, len(accepted)), 1),
+        "load_cpu_us_per_message": round(1e6 * load_cpu / max(1, count), 1),
+        "bus_peak_rss_mib": round(bus_peak, 1),
+        "bare_transport_per_s": round(bare, 1),
+        "ratio_to_bare": round(delivered_per_second / bare, 3) if bare else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kind", choices=sorted(SAMPLES), default="docflow")
+    parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--rate", type=float, default=0.0, help="messages a second; 0: flat out")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--broker", default=os.environ.get("LGSP_BROKER__URL", "amqp://guest:guest@127.0.0.1:5672/"))
+    parser.add_argument("--smoke", action="store_true", help="a few hundred messages: breakage, not speed")
+    arguments = parser.parse_args()
+    count = 200 if arguments.smoke else arguments.count
+    result = run(arguments.kind, count, arguments.rate, arguments.concurrency, arguments.broker)
+    width = max(map(len, result))
+    for name, value in result.items():
+        print(f"{name:<{width}}  {value}")
+    print(json.dumps(result))
+    if result["delivered"] < result["accepted"] or result["accepted"] < count:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
