@@ -6,13 +6,14 @@ from datetime import datetime
 from pathlib import Path
 
 from lgsp.audit import Ledger, LedgerStore
-from lgsp.auth import OperatorDirectory, SystemDirectory
+from lgsp.auth import AuditorDirectory, OperatorDirectory, SystemDirectory
 from lgsp.dead_letters import DeadLetterOffice
 from lgsp.delivery.worker import DeliveryWorker
 from lgsp.dispatch import Dispatcher
 from lgsp.errors import ConfigError
 from lgsp.formats import FormatRegistry
 from lgsp.ids import VIETNAM
+from lgsp.inbound.poller import InboundPoller
 from lgsp.inspection import Inspector
 from lgsp.live_routes import LiveRoutes
 from lgsp.outbox import Outbox
@@ -44,7 +45,8 @@ class BusVocabulary:
     def __init__(self, formats: FormatRegistry, translator: Translator, settings: Settings) -> None:
         self._formats = set(formats.names())
         self._translator = translator
-        self._systems = {system.id for system in settings.systems}
+        # Inbound accounts are sending systems too: routes match on their ids as sources.
+        self._systems = {system.id for system in settings.systems} | {account.id for account in settings.inbound.axis}
 
     def has_format(self, name: str) -> bool:
         return name in self._formats
@@ -112,6 +114,15 @@ def build_bus(settings: Settings, consume: bool | None = None) -> Bus:
     if settings.worker.in_serve if consume is None else consume:
         worker = DeliveryWorker(transport, ledger, routes, settings.routes.file.parent, settings.worker)
     systems = SystemDirectory(settings.systems)
+    pipeline = Pipeline(
+        inspector,
+        dispatcher,
+        routes,
+        ledger,
+        outbox,
+        lambda: translation_context(settings),
+        settings.http.inline_parse_bytes,
+    )
     return Bus(
         settings=settings,
         formats=inspector.formats,
@@ -119,17 +130,11 @@ def build_bus(settings: Settings, consume: bool | None = None) -> Bus:
         operators=OperatorDirectory(settings.operators, systems),
         ledger=ledger,
         routes=routes,
-        pipeline=Pipeline(
-            inspector,
-            dispatcher,
-            routes,
-            ledger,
-            outbox,
-            lambda: translation_context(settings),
-            settings.http.inline_parse_bytes,
-        ),
+        pipeline=pipeline,
         transport=transport,
         outbox=outbox,
         dead_letters=DeadLetterOffice(transport, ledger),
         worker=worker,
+        poller=InboundPoller(settings.inbound.axis, pipeline),
+        auditors=AuditorDirectory(settings.auditors, systems, settings.operators),
     )

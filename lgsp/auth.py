@@ -7,10 +7,10 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from lgsp.errors import Forbidden, Unauthenticated
+from lgsp.errors import ConfigError, Forbidden, Unauthenticated
 from lgsp.patterns import DottedPattern
 from lgsp.problems import Problem
-from lgsp.settings import Operator, SendingSystem
+from lgsp.settings import Auditor, Operator, SendingSystem
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,4 +117,35 @@ class OperatorDirectory:
             return operator
         if self._systems.knows(digest):
             raise Forbidden("a sending system's key cannot administer the bus; use an operator's token")
+        raise Unauthenticated("unknown token")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditorIdentity:
+    id: str
+    name: str
+
+
+class AuditorDirectory:
+    """Auditors read the ledger; a sending system's key or an operator's token is refused here (403),
+    so that nobody audits with the credentials of those they audit."""
+
+    def __init__(self, auditors: Iterable[Auditor], systems: SystemDirectory, operators: Iterable[Operator]) -> None:
+        self._by_digest = {auditor.token_sha256: AuditorIdentity(auditor.id, auditor.name) for auditor in auditors}
+        self._systems = systems
+        self._operator_digests = frozenset(operator.token_sha256 for operator in operators)
+        for digest, auditor in self._by_digest.items():
+            if digest in self._operator_digests or systems.knows(digest):
+                raise ConfigError(f"auditors: {auditor.id!r} shares its token with an operator or a sending system")
+
+    def authenticate(self, headers: Mapping[str, str]) -> AuditorIdentity:
+        key = presented_key(headers)
+        if key is None:
+            raise Unauthenticated("send an auditor's token as 'Authorization: Bearer TOKEN'")
+        digest = key_digest(key)
+        auditor = self._by_digest.get(digest)
+        if auditor is not None:
+            return auditor
+        if digest in self._operator_digests or self._systems.knows(digest):
+            raise Forbidden("only an auditor's token reads the audit ledger")
         raise Unauthenticated("unknown token")

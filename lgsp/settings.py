@@ -74,6 +74,14 @@ class Operator(_Section):
     token_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
+class Auditor(_Section):
+    """A person allowed to read the audit ledger (and nothing else), by token (hashed)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.@-]{0,63}$")]
+    name: str = ""
+    token_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
 class RoutesSettings(_Section):
     file: Path = Path("../routes.yaml")
     tests_dir: Path = Path("../routes.tests")
@@ -117,6 +125,44 @@ class LogSettings(_Section):
     format: Literal["json", "console"] = "json"
 
 
+class AxisInboxAccount(_Section):
+    """An account of the national document axis that the bus polls for what it holds for the province.
+
+    The account is also the sending system of what it brings in: its ``id`` is a ``source`` for
+    routes.yaml. Credentials are read from the named environment variables, never written here.
+    """
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    organ_id: str
+    systemid_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+    secret_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+    every_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    formats: Annotated[list[Literal["edxml.document", "edxml.status"]], Field(min_length=1)] = [
+        "edxml.document",
+        "edxml.status",
+    ]
+
+    @field_validator("organ_id")
+    @classmethod
+    def _valid_organ(cls, organ_id: str) -> str:
+        if not is_organ_id(organ_id):
+            raise ValueError(f"not an OrganId: {organ_id!r}")
+        return organ_id
+
+
+class InboundSettings(_Section):
+    axis: list[AxisInboxAccount] = []
+
+    @field_validator("axis")
+    @classmethod
+    def _unique_accounts(cls, accounts: list[AxisInboxAccount]) -> list[AxisInboxAccount]:
+        ids = [account.id for account in accounts]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"an account id appears twice: {sorted(ids)}")
+        return accounts
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LGSP_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
@@ -132,6 +178,8 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     systems: list[SendingSystem] = []
     operators: list[Operator] = []
+    auditors: list[Auditor] = []
+    inbound: InboundSettings = InboundSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -7,10 +7,10 @@ Used from the ledger's writer thread (writes, one transaction per batch) and fro
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from alembic import command
@@ -35,6 +35,8 @@ from lgsp.audit.records import (
 )
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+
+T = TypeVar("T")
 
 
 def delivery_id(message_id: str, endpoint: str, format_name: str) -> str:
@@ -605,3 +607,8 @@ class LedgerStore:
     def close(self) -> None:
         self._engine.dispose()
         self._writer.dispose()
+
+    def read(self, query: Callable[[Connection], T]) -> T:
+        """Run a read-only query (see ``lgsp.audit.queries``) on a connection of the read engine."""
+        with self._engine.connect() as connection:
+            return query(connection)

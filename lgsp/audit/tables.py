@@ -29,6 +29,11 @@ messages = Table(
     Index("ix_messages_document_id", "document_id"),
     Index("ix_messages_dossier_no", "dossier_no"),
     Index("ix_messages_received_at", "received_at"),
+    # The auditors' queries: one correlation id, newest first, paged by (received_at, id).
+    Index("ix_messages_document_received", "document_id", "received_at", "id"),
+    Index("ix_messages_dossier_received", "dossier_no", "received_at", "id"),
+    Index("ix_messages_system_received", "system_id", "received_at", "id"),
+    Index("ix_messages_status", "status"),
 )
 
 # The hash-chained event log: every event of every message, and of the bus itself.
@@ -44,6 +49,7 @@ events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_events_message_id", "message_id"),
+    Index("ix_events_message_seq", "message_id", "seq"),
 )
 
 # Bodies, compressed, stored once per content hash.

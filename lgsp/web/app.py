@@ -16,7 +16,7 @@ from lgsp import metrics
 from lgsp.errors import LgspError
 from lgsp.routing import RoutesInvalid
 from lgsp.runtime import start_bus, stop_bus
-from lgsp.web import admin, dlq, soap
+from lgsp.web import admin, audit, dlq, soap
 from lgsp.web import ingress as ingress_api
 from lgsp.web.context import BUS, Bus
 from lgsp.web.problem import internal_error, problem_response
@@ -119,4 +119,9 @@ def create_app(bus: Bus, ingress: bool = True) -> web.Application:
     app.router.add_get("/admin/dlq/item", dlq.show_dead_letter)
     app.router.add_post("/admin/dlq/replay", dlq.replay_dead_letters)
     app.router.add_post("/admin/dlq/discard", dlq.discard_dead_letter)
+    app.router.add_get("/audit/messages", audit.list_messages)
+    app.router.add_get("/audit/messages/{id}", audit.show_message)
+    app.router.add_get("/audit/payloads/{sha256}", audit.show_payload)
+    app.router.add_get("/audit/export", audit.export_messages)
+    app.router.add_get("/audit/verify", audit.verify_chain)
     return app

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from lgsp.audit import Ledger
-from lgsp.auth import OperatorDirectory, SystemDirectory
+from lgsp.auth import AuditorDirectory, OperatorDirectory, SystemDirectory
 from lgsp.dead_letters import DeadLetterOffice
 from lgsp.delivery.worker import DeliveryWorker
 from lgsp.formats import FormatRegistry
+from lgsp.inbound.poller import InboundPoller
 from lgsp.live_routes import LiveRoutes
 from lgsp.outbox import Outbox
 from lgsp.pipeline import Pipeline
@@ -31,6 +32,8 @@ class Bus:
     outbox: Outbox
     dead_letters: DeadLetterOffice
     worker: DeliveryWorker | None  # None: an ingress-only instance (workers run as ``lgsp worker``)
+    poller: InboundPoller  # fetches what the national axis holds for the province
+    auditors: AuditorDirectory
 
 
 BUS = web.AppKey("bus", Bus)

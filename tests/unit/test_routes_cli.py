@@ -11,13 +11,13 @@ from tests.unit.test_cli import lgsp
 def test_the_shipped_table_checks_clean() -> None:
     result = lgsp("routes", "check")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 endpoint(s), 8 route(s)" in result.stdout
+    assert "3 endpoint(s), 10 route(s)" in result.stdout
 
 
 def test_the_shipped_table_passes_its_table_tests() -> None:
     result = lgsp("routes", "test")
     assert result.returncode == 0, result.stdout
-    assert result.stdout.strip().endswith("10 passed, 0 failed")
+    assert result.stdout.strip().endswith("14 passed, 0 failed")
 
 
 def test_check_reports_each_problem_as_file_line_column_and_exits_1(tmp_path: Path) -> None:
