@@ -201,6 +201,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _unique_systems(self) -> Settings:
+        clashing = {account.id for account in self.inbound.axis} & {system.id for system in self.systems}
+        if clashing:
+            raise ValueError(f"inbound.axis: account id(s) {', '.join(sorted(clashing))} also name sending systems")
         seen_ids: set[str] = set()
         seen_keys: set[str] = set()
         for system in self.systems:

@@ -67,8 +67,18 @@ class AccountPoller:
         """One round over the account's formats. Raises ``AxisUnreachable`` or ``Unavailable``: try later."""
         for format_name in self._account.formats:
             for waiting in await self._inbox.waiting(vxp.MESSAGE_TYPES[format_name]):
-                if waiting.status != _REFUSED:
+                if waiting.status == _REFUSED:
+                    continue
+                try:
                     await self._take(waiting, format_name)
+                except (AxisUnreachable, Unavailable):
+                    raise  # the axis or the bus is unavailable: the whole round waits
+                except Exception:  # a bug on one package must not hold back the packages after it
+                    log.exception(
+                        "axis package failed unexpectedly; retried next round",
+                        account=self._account.id,
+                        doc_id=waiting.doc_id,
+                    )
 
     async def run(self) -> None:
         failed_rounds = 0

@@ -165,3 +165,33 @@ async def test_an_account_without_its_credentials_in_the_environment_is_not_poll
         assert [(entry["account"], "TEST_AXIS_SECRET" in entry["error"]) for entry in errors] == [("axis-h41", True)]
     finally:
         await poller.close()
+
+
+class FirstFetchBreaks(AxisInbox):
+    """An inbox whose first fetch fails with an error nobody planned for (a bug, a broken package)."""
+
+    fetched = 0
+
+    async def fetch(self, doc_id: str) -> bytes:
+        FirstFetchBreaks.fetched += 1
+        if FirstFetchBreaks.fetched == 1:
+            raise RuntimeError("unexpected")
+        return await super().fetch(doc_id)
+
+
+async def test_an_unexpected_failure_on_one_package_does_not_hold_back_the_next(
+    http: aiohttp.ClientSession,
+    axis: TestServer,
+    receiver: TestServer,
+    bus_server: TestServer,
+    account: AxisInboxAccount,
+) -> None:
+    await send_from_government_office(http, axis, DOCUMENT)
+    await send_from_government_office(http, axis, DOCUMENT.replace(b"7816", b"7817"))
+    breaking = FirstFetchBreaks(AxisAccess(account.url, PROVINCE.systemid, PROVINCE.secret, timeout_seconds=5), http)
+    poller = AccountPoller(account, breaking, bus_server.app[BUS].pipeline)
+
+    await poller.poll_once()  # the first package fails, the second is still taken
+
+    assert len(await delivered(http, receiver, 1)) == 1
+    assert len(await waiting_for_province(http, axis, "edoc")) == 1  # the failed one waits for the next round

@@ -76,3 +76,14 @@ def test_a_missing_file_says_so(tmp_path: Path) -> None:
 
 def test_an_unknown_ledger_backend_is_refused(tmp_path: Path) -> None:
     assert "ledger.url" in _error(write_config(tmp_path, ledger_url="mysql://x"))
+
+
+def test_an_inbound_account_cannot_share_a_sending_systems_id(tmp_path: Path) -> None:
+    account = {
+        "id": "qlvb",
+        "url": "http://127.0.0.1:8701/XrdAdapter/adapter",
+        "organ_id": "000.00.00.H41",
+        "systemid_env": "AXIS_SYSTEMID",
+        "secret_env": "AXIS_SECRET",
+    }
+    assert "account id(s) qlvb also name sending systems" in _error(write_config(tmp_path, inbound={"axis": [account]}))
