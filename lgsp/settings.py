@@ -40,6 +40,10 @@ class HttpSettings(_Section):
 class LedgerSettings(_Section):
     url: str = "sqlite:///var/ledger.sqlite3"
     batch_max: Annotated[int, Field(ge=1, le=10_000)] = 512
+    # Retention (`lgsp audit purge`), None: keep for ever. Payload bodies can go sooner than the record
+    # of what happened: their hashes stay, so the chain still verifies and still proves what was sent.
+    payload_retention_days: Annotated[int, Field(ge=1)] | None = None
+    metadata_retention_days: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("url")
     @classmethod

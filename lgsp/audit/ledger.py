@@ -28,6 +28,8 @@ from lgsp.audit.records import (
     MessageRecord,
     NewEvent,
     PendingDelivery,
+    Purge,
+    PurgeReport,
     Queued,
     ReceivedMessage,
     RouteApplication,
@@ -42,7 +44,7 @@ log = structlog.get_logger("lgsp.ledger")
 T = TypeVar("T")
 
 
-Operation = ReceivedMessage | NewEvent | RoutesApplied | Queued | Attempt | DeadLetterAction
+Operation = ReceivedMessage | NewEvent | RoutesApplied | Queued | Attempt | DeadLetterAction | Purge
 
 
 @dataclass(slots=True)
@@ -137,6 +139,11 @@ class Ledger:
     async def delivery_attempts(self, delivery_ids: Sequence[str]) -> dict[str, int]:
         """How many attempts the ledger recorded for each delivery (the truth a dead letter may lack)."""
         return await asyncio.to_thread(self._store.delivery_attempts, delivery_ids)
+
+    async def purge(self, purge: Purge) -> PurgeReport:
+        """Retention, serialised with every other write (the chain gets its retention event)."""
+        report: PurgeReport = await self._submit(purge)
+        return report
 
     async def verify(self) -> ChainCheck:
         return await asyncio.to_thread(self._store.verify)

@@ -182,3 +182,20 @@ class PendingDelivery:
     route: str | None
     route_version: str | None
     received_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Purge:
+    """Retention: payload bodies, and the record itself, of what was received before each cutoff."""
+
+    author: str
+    at: str
+    payloads_before: str | None = None
+    metadata_before: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    payloads: int
+    messages: int
+    events: int

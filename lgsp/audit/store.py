@@ -28,6 +28,8 @@ from lgsp.audit.records import (
     MessageRecord,
     NewEvent,
     PendingDelivery,
+    Purge,
+    PurgeReport,
     Queued,
     ReceivedMessage,
     RouteApplication,
@@ -44,6 +46,7 @@ def delivery_id(message_id: str, endpoint: str, format_name: str) -> str:
     return f"{message_id}:{endpoint}:{format_name}"
 
 
+_UNSETTLED = ("pending", "queued", "retrying", "dead")  # deliveries whose payload may still be sent
 _COMPRESS_LEVEL = 1  # bodies are mostly base64 of ZIPs: a higher level costs time and saves little
 
 
@@ -142,6 +145,8 @@ class LedgerStore:
             return self._attempt(connection, operation, head)
         if isinstance(operation, DeadLetterAction):
             return self._dead_letter_action(connection, operation, head)
+        if isinstance(operation, Purge):
+            return self._purge(connection, operation, head)
         return self._append(connection, operation, head)
 
     def _set_delivery(self, connection: Connection, delivery_id: str, at: str, **values: Any) -> Any:
@@ -288,6 +293,65 @@ class LedgerStore:
         )
         self._settle_message(connection, action.message_id)
         return True
+
+    def _purge(self, connection: Connection, purge: Purge, head: Head) -> PurgeReport:
+        """Retention. A payload goes when no message after the cutoff and no unsettled delivery needs
+        it (its hash stays, so the events that name it still verify). The record goes as a prefix of
+        the chain, after a ``retention`` event anchoring the first event kept, so verification starts
+        from that anchor instead of the beginning."""
+        m, d, p, e = tables.messages, tables.deliveries, tables.payloads, tables.events
+        payloads = 0
+        if purge.payloads_before is not None:
+            old = (
+                select(m.c.payload_sha256)
+                .where(m.c.received_at < purge.payloads_before)
+                .union(
+                    select(d.c.payload_sha256)
+                    .join(m, m.c.id == d.c.message_id)
+                    .where(m.c.received_at < purge.payloads_before)
+                )
+            )
+            needed = (
+                select(m.c.payload_sha256)
+                .where(m.c.received_at >= purge.payloads_before)
+                .union(
+                    select(d.c.payload_sha256)
+                    .join(m, m.c.id == d.c.message_id)
+                    .where(m.c.received_at >= purge.payloads_before),
+                    select(d.c.payload_sha256).where(d.c.status.in_(_UNSETTLED)),
+                )
+            )
+            payloads = connection.execute(
+                update(p)
+                .where(p.c.encoding != "purged", p.c.sha256.in_(old), p.c.sha256.not_in(needed))
+                .values(body=b"", encoding="purged")
+            ).rowcount
+        messages = events = 0
+        if purge.metadata_before is not None:
+            last = connection.execute(
+                select(func.max(e.c.seq)).where(e.c.at < purge.metadata_before, e.c.seq < head.seq)
+            ).scalar_one_or_none()
+            if last:
+                anchor = connection.execute(select(e.c.hash).where(e.c.seq == last)).scalar_one()
+                self._append(
+                    connection,
+                    NewEvent(
+                        kind="retention",
+                        actor=purge.author,
+                        at=purge.at,
+                        detail={"purged_through_seq": last, "anchor_hash": anchor, "cutoff": purge.metadata_before},
+                    ),
+                    head,
+                )
+                events = connection.execute(e.delete().where(e.c.seq <= last)).rowcount
+                gone = (
+                    select(m.c.id)
+                    .where(m.c.received_at < purge.metadata_before)
+                    .where(~select(d.c.id).where(d.c.message_id == m.c.id, d.c.status.in_(_UNSETTLED)).exists())
+                )
+                connection.execute(d.delete().where(d.c.message_id.in_(gone)))
+                messages = connection.execute(m.delete().where(m.c.id.in_(gone))).rowcount
+        return PurgeReport(payloads, messages, events)
 
     def earlier_unsettled(self, endpoint: str, ordering_key: str, sequence: int) -> bool:
         """Whether a delivery of the same key to the same endpoint, accepted earlier, is still on its way."""
@@ -580,10 +644,26 @@ class LedgerStore:
             ).all()
         return {row.id: row.attempts for row in rows}
 
+    @staticmethod
+    def _anchor(connection: Connection, first_seq: int) -> str | None:
+        """The hash a retention event recorded for the event just before ``first_seq``, if any."""
+        for row in connection.execute(select(tables.events.c.detail).where(tables.events.c.kind == "retention")):
+            detail = orjson.loads(row.detail)
+            if detail.get("purged_through_seq") == first_seq - 1:
+                return str(detail["anchor_hash"])
+        return None
+
     def verify(self) -> ChainCheck:
-        """Recompute every event's hash in order; name the first record that does not match."""
-        previous_hash, expected_seq, checked = GENESIS, 1, 0
+        """Recompute every event's hash in order; name the first record that does not match. After a
+        retention purge the walk starts from the anchor the (itself chained) retention event recorded."""
         with self._engine.connect() as connection:
+            first = connection.execute(select(func.min(tables.events.c.seq))).scalar_one_or_none() or 1
+            anchor = GENESIS if first == 1 else self._anchor(connection, first)
+            if anchor is None:
+                return ChainCheck(
+                    False, 0, first, f"events before {first} are missing and no retention event anchors them"
+                )
+            previous_hash, expected_seq, checked = anchor, first, 0
             rows = connection.execution_options(yield_per=2000).execute(
                 select(tables.events).order_by(tables.events.c.seq)
             )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from lgsp.audit import Ledger, LedgerStore, NewEvent, ReceivedMessage
+from lgsp.audit import Ledger, LedgerStore, NewEvent, Purge, PurgeReport, ReceivedMessage
 from lgsp.audit.chain import GENESIS, event_hash
 from lgsp.errors import Unavailable
 from lgsp.ids import new_message_id, utc_now
@@ -29,7 +30,7 @@ def received(key: str, body: bytes = b"<x/>", **changes: object) -> ReceivedMess
         dossier_no=None,
         procedure_code=None,
         payload=body,
-        payload_sha256=__import__("hashlib").sha256(body).hexdigest(),
+        payload_sha256=hashlib.sha256(body).hexdigest(),
         media_type="application/xml",
     )
     return replace(message, **changes)  # type: ignore[arg-type]
@@ -140,6 +141,51 @@ class LedgerContract:
         store.close()
         check = await ledger.verify()
         assert (check.intact, check.first_bad_seq, check.checked) == (False, 3, 2)
+
+    async def test_purging_payloads_keeps_the_chain_and_what_is_still_needed(
+        self, ledger: Ledger, ledger_url: str
+    ) -> None:
+        old = await ledger.accept(received("old", body=b"<old/>", received_at="2020-01-01T00:00:00.000000Z"))
+        shared = b"<shared/>"
+        await ledger.accept(received("old-shared", body=shared, received_at="2020-01-01T00:00:01.000000Z"))
+        await ledger.accept(received("new-shared", body=shared))
+        report = await ledger.purge(
+            Purge(author="operator:ops", at=utc_now(), payloads_before="2021-01-01T00:00:00.000000Z")
+        )
+        assert report == PurgeReport(payloads=1, messages=0, events=0)
+        store = LedgerStore(ledger_url)
+        with store._engine.connect() as connection:
+            encodings = dict(connection.exec_driver_sql("SELECT sha256, encoding FROM payloads").all())
+        store.close()
+        assert encodings[hashlib.sha256(b"<old/>").hexdigest()] == "purged"
+        assert encodings[hashlib.sha256(shared).hexdigest()] == "zlib"  # a newer message still needs it
+        assert (await ledger.verify()).intact
+        assert await ledger.message(old.message_id) is not None
+
+    async def test_purging_metadata_leaves_a_chain_that_verifies_from_its_anchor(
+        self, ledger: Ledger, ledger_url: str
+    ) -> None:
+        for index in range(5):
+            await ledger.accept(
+                received(f"gone-{index}", received_at=f"2020-01-01T00:00:0{index}.000000Z", **{"id": new_message_id()})
+            )
+        kept = [await ledger.accept(received(f"kept-{index}")) for index in range(3)]
+        report = await ledger.purge(
+            Purge(author="operator:ops", at=utc_now(), metadata_before="2021-01-01T00:00:00.000000Z")
+        )
+        assert (report.messages, report.events) == (5, 5)
+        check = await ledger.verify()
+        assert check.intact, check.detail
+        assert check.checked == 4  # three kept messages' events and the retention event
+        for admission in kept:
+            assert await ledger.message(admission.message_id) is not None
+        store = LedgerStore(ledger_url)
+        with store._writer.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM events WHERE kind = 'retention'")
+        store.close()
+        broken = await ledger.verify()
+        assert not broken.intact
+        assert "no retention event anchors them" in broken.detail
 
 
 class TestSqliteLedger(LedgerContract):
