@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -12,7 +15,7 @@ import click
 import orjson
 from sqlalchemy import Connection
 
-from lgsp.audit import LedgerStore
+from lgsp.audit import Ledger, LedgerStore, Purge, PurgeReport
 from lgsp.audit.queries import (
     EXPORT_FORMATS,
     Checkpoint,
@@ -27,6 +30,7 @@ from lgsp.audit.queries import (
     message_timeline,
 )
 from lgsp.errors import RejectedMessage
+from lgsp.ids import utc_now
 from lgsp.settings import Settings
 
 T = TypeVar("T")
@@ -183,3 +187,43 @@ def audit_verify(context: _HasSettings, checkpoint_file: Path | None) -> None:
         click.echo(f"checkpoint {checkpoint.seq}: {missing or 'held'}")
     if not check.intact or missing:
         sys.exit(1)
+
+
+@audit.command("purge")
+@click.option(
+    "--payload-days", type=int, help="purge payload bodies older than this (default: ledger.payload_retention_days)"
+)
+@click.option(
+    "--metadata-days", type=int, help="purge records older than this (default: ledger.metadata_retention_days)"
+)
+@click.pass_obj
+def audit_purge(context: _HasSettings, payload_days: int | None, metadata_days: int | None) -> None:
+    """Apply retention: payload bodies and records older than their retention; the chain stays verifiable."""
+    ledger_settings = context.settings.ledger
+    payload_days = payload_days if payload_days is not None else ledger_settings.payload_retention_days
+    metadata_days = metadata_days if metadata_days is not None else ledger_settings.metadata_retention_days
+    if payload_days is None and metadata_days is None:
+        raise click.UsageError(
+            "no retention configured: set ledger.*_retention_days or pass --payload-days/--metadata-days"
+        )
+
+    def cutoff(days: int | None) -> str | None:
+        return None if days is None else (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    async def run() -> PurgeReport:
+        ledger = Ledger(LedgerStore(ledger_settings.url))
+        await ledger.start()
+        try:
+            return await ledger.purge(
+                Purge(
+                    author=f"cli:{getpass.getuser()}",
+                    at=utc_now(),
+                    payloads_before=cutoff(payload_days),
+                    metadata_before=cutoff(metadata_days),
+                )
+            )
+        finally:
+            await ledger.close()
+
+    report = asyncio.run(run())
+    click.echo(f"purged {report.payloads} payload bodies, {report.messages} messages, {report.events} events")

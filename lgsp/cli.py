@@ -19,6 +19,7 @@ from lgsp.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from lgsp.dead_letters import DeadLetterOffice
+from lgsp.audit_cli import audit
 from lgsp.demo import demo
 from lgsp.sim.cli import sim
 
@@ -421,6 +422,7 @@ def keys_new(system_id: str) -> None:
 
 cli.add_command(sim)
 cli.add_command(demo)
+cli.add_command(audit)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@
     │   ├── Unauthenticated         401  no key, or a key the bus does not know
     │   ├── Forbidden               403  an OrganId or a format the system does not own
     │   ├── NotFound                404  no such message for this system
+    │   ├── Gone                    410  a payload purged under retention (its hash remains)
     │   ├── PayloadTooLarge         413  body over ``http.max_body_bytes``
     │   ├── UnsupportedMediaType    415  neither JSON nor XML, or a charset other than UTF-8
     │   ├── MalformedMessage        400  not well-formed, hostile XML, bad encoding, bad header
@@ -66,6 +67,12 @@ class NotFound(RejectedMessage):
     http_status = 404
     title = "Not found"
     slug = "not-found"
+
+
+class Gone(RejectedMessage):
+    http_status = 410
+    title = "Gone"
+    slug = "gone"
 
 
 class PayloadTooLarge(RejectedMessage):

@@ -50,6 +50,7 @@ class StoredBody:
     sha256: str
     media_type: str
     body: bytes
+    purged: bool = False  # the body went under payload retention; the hash still proves what was sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +215,8 @@ def stored_body(connection: Connection, sha256: str) -> StoredBody | None:
     row = connection.execute(select(tables.payloads).where(tables.payloads.c.sha256 == sha256)).first()
     if row is None:
         return None
+    if row.encoding == "purged":
+        return StoredBody(row.sha256, row.media_type, b"", purged=True)
     body = zlib.decompress(row.body) if row.encoding == "zlib" else bytes(row.body)
     return StoredBody(row.sha256, row.media_type, body)
 

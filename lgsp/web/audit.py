@@ -24,7 +24,7 @@ from lgsp.audit.queries import (
     message_timeline,
     stored_body,
 )
-from lgsp.errors import MalformedMessage, NotFound
+from lgsp.errors import Gone, MalformedMessage, NotFound
 from lgsp.ids import utc_now
 from lgsp.problems import Problem
 from lgsp.web.context import BUS
@@ -98,6 +98,11 @@ async def show_payload(request: web.Request) -> web.Response:
     stored = await request.app[BUS].ledger.read(partial(stored_body, sha256=sha256))
     if stored is None:
         raise NotFound(f"no stored body {sha256}")
+    if stored.purged:
+        raise Gone(
+            f"the body {sha256} was purged under the payload retention; its SHA-256 in the chain still "
+            "proves what was sent"
+        )
     return web.Response(body=stored.body, headers={"Content-Type": stored.media_type, "X-Payload-SHA256": sha256})
 
 

@@ -31,3 +31,16 @@ async def test_the_readme_curl_is_accepted_by_the_shipped_config(
         assert response.status == 202, await response.text()
     finally:
         await client.close()
+
+
+async def test_the_readme_auditor_token_reads_the_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text()
+    token = re.search(r"Authorization: Bearer (demo-auditor-token-change-me)", readme)
+    assert token is not None
+    monkeypatch.setenv("LGSP_LEDGER__URL", f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    client = await start(load_settings(ROOT / "config" / "lgsp.yaml"))
+    try:
+        verified = await client.get("/audit/verify", headers={"Authorization": f"Bearer {token.group(1)}"})
+        assert verified.status == 200, await verified.text()
+    finally:
+        await client.close()

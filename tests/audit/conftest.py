@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
-
-from tests.conftest import POSTGRES_URL, require_service, write_config
+from tests.conftest import write_config
 
 AUDITOR_TOKEN = "test-token-auditor"
 AUDITOR = {"Authorization": f"Bearer {AUDITOR_TOKEN}"}
@@ -34,16 +30,3 @@ def audit_config(folder: Path, ledger_url: str | None = None) -> Path:
     path = write_config(folder, ledger_url, auditors=auditors)
     (folder / "routes.yaml").write_text(TRANSLATING_ROUTES, encoding="utf-8")
     return path
-
-
-def postgres_schema_url() -> Iterator[str]:
-    """A ledger URL on a fresh PostgreSQL schema, dropped afterwards."""
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')

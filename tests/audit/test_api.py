@@ -16,10 +16,12 @@ from aiohttp import ClientPayloadError
 from aiohttp.test_utils import TestClient
 from sqlalchemy import Connection, select, update
 
+from lgsp.assembly import build_bus
 from lgsp.audit import LedgerStore
 from lgsp.audit.queries import MessagePage, find_messages
 from lgsp.audit.tables import events
-from lgsp.settings import Settings, load_settings
+from lgsp.errors import ConfigError
+from lgsp.settings import Auditor, Settings, load_settings
 from lgsp.web import audit as audit_api
 from lgsp.web.context import BUS
 from tests.api.conftest import auth, first_valid, sample, start
@@ -213,3 +215,12 @@ async def test_an_export_that_fails_midway_is_cut_never_delivered_as_complete(
     assert response.status == 200
     with pytest.raises(ClientPayloadError):
         await asyncio.wait_for(response.read(), 10)  # a hang would be a client waiting for ever
+
+
+def test_an_auditor_sharing_a_token_with_an_operator_stops_the_bus_at_start(tmp_path: Path) -> None:
+    operator_digest = hashlib.sha256(OPERATOR_TOKEN.encode()).hexdigest()
+    settings = load_settings(audit_config(tmp_path)).model_copy(
+        update={"auditors": [Auditor(id="thanh-tra", token_sha256=operator_digest)]}
+    )
+    with pytest.raises(ConfigError, match="'thanh-tra' shares its token"):
+        build_bus(settings)

@@ -15,19 +15,14 @@ from sqlalchemy import update
 from lgsp.audit import Ledger, LedgerStore, ReceivedMessage
 from lgsp.audit.tables import events
 from lgsp.settings import load_settings
-from tests.audit.conftest import audit_config
+from tests.api.conftest import start
+from tests.audit.conftest import AUDITOR, audit_config
 from tests.audit.test_queries import forge_from, message
-
-# Until the lead attaches the group to ``lgsp`` (cli.add_command(audit)), the tests attach it here.
-_LGSP = (
-    "import sys; from lgsp.cli import cli, main; from lgsp.audit_cli import audit; "
-    "'audit' in cli.commands or cli.add_command(audit); sys.argv[0] = 'lgsp'; main()"
-)
 
 
 def lgsp(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-c", _LGSP, "--config", str(config), "audit", *args],
+        [sys.executable, "-m", "lgsp", "--config", str(config), "audit", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -124,3 +119,30 @@ def test_verify_names_the_first_altered_record(filled: tuple[Path, list[Received
     result = lgsp(config, "verify")
     assert result.returncode == 1
     assert result.stdout.strip() == ("BROKEN at event 2: its content does not match its hash (1 events good before it)")
+
+
+async def test_purge_applies_retention_and_a_purged_body_answers_410(tmp_path: Path) -> None:
+    config = audit_config(tmp_path)
+    settings = load_settings(config)
+    ledger = Ledger(LedgerStore(settings.ledger.url))
+    await ledger.start()
+    old = message("old", "2020-01-01T00:00:00.000000Z", dossier_no="HS-OLD")
+    await ledger.accept(old)
+    await ledger.close()
+    result = lgsp(config, "purge", "--payload-days", "30")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "purged 1 payload bodies, 0 messages, 0 events"
+    assert lgsp(config, "verify").returncode == 0  # the chain is untouched by a payload purge
+    client = await start(settings)
+    try:
+        response = await client.get(f"/audit/payloads/{old.payload_sha256}", headers=AUDITOR)
+        assert response.status == 410
+        assert "purged under the payload retention" in (await response.json(content_type=None))["detail"]
+    finally:
+        await client.close()
+
+
+def test_purge_without_retention_configured_says_so(tmp_path: Path) -> None:
+    result = lgsp(audit_config(tmp_path), "purge")
+    assert result.returncode == 2
+    assert "no retention configured" in result.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 
@@ -29,7 +29,6 @@ from lgsp.audit.store import delivery_id
 from lgsp.audit.tables import events
 from lgsp.errors import MalformedMessage
 from lgsp.ids import new_message_id
-from tests.audit.conftest import postgres_schema_url
 
 ORIGINAL = b'{"document": "original"}'
 EDXML = b"<edXML>translated</edXML>"
@@ -282,5 +281,5 @@ class TestSqliteAuditQueries(AuditQueriesContract):
 @pytest.mark.integration
 class TestPostgresAuditQueries(AuditQueriesContract):
     @pytest.fixture
-    def ledger_url(self) -> Iterator[str]:
-        yield from postgres_schema_url()
+    def ledger_url(self, postgres_url: str) -> str:
+        return postgres_url
