@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lgsp.errors import ConfigError
-from lgsp.organs import is_organ_id
+from lgsp.organs import OrganId
 from lgsp.patterns import DottedPattern
 
 DEFAULT_CONFIG = Path("config/lgsp.yaml")
@@ -138,7 +138,7 @@ class AxisInboxAccount(_Section):
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
     url: Annotated[str, Field(pattern=r"^https?://")]
-    organ_id: str
+    organ_id: OrganId
     systemid_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
     secret_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
     every_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
@@ -146,13 +146,6 @@ class AxisInboxAccount(_Section):
         "edxml.document",
         "edxml.status",
     ]
-
-    @field_validator("organ_id")
-    @classmethod
-    def _valid_organ(cls, organ_id: str) -> str:
-        if not is_organ_id(organ_id):
-            raise ValueError(f"not an OrganId: {organ_id!r}")
-        return organ_id
 
 
 class InboundSettings(_Section):
@@ -170,7 +163,7 @@ class InboundSettings(_Section):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LGSP_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
-    organ_id: Annotated[str, Field(description="the bus's own OrganId, stamped on what it forwards")]
+    organ_id: Annotated[OrganId, Field(description="the bus's own OrganId, stamped on what it forwards")]
     instance_id: str = Field(default_factory=lambda: os.uname().nodename)
     schemas_dir: Path = Path("../schemas")
     adapters: str = "adapters"
@@ -195,13 +188,6 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (env_settings, init_settings)
-
-    @field_validator("organ_id")
-    @classmethod
-    def _valid_organ(cls, organ_id: str) -> str:
-        if not is_organ_id(organ_id):
-            raise ValueError(f"not an OrganId: {organ_id!r}")
-        return organ_id
 
     @model_validator(mode="after")
     def _unique_systems(self) -> Settings:

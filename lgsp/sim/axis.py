@@ -41,14 +41,14 @@ from pathlib import Path
 from typing import Annotated, Any, Final
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from lgsp.delivery.rest import IDEMPOTENCY_KEY_HEADER
 from lgsp.errors import RejectedMessage
 from lgsp.formats import MessageFacts
 from lgsp.ids import VIETNAM, new_message_id
 from lgsp.inspection import Inspector
-from lgsp.organs import is_organ_id
+from lgsp.organs import OrganId
 from lgsp.problems import Problem
 from lgsp.protocols import vxp
 from lgsp.sim import faults
@@ -108,16 +108,9 @@ class AxisSystem(BaseModel):
 
     systemid: Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,100}$")]
     secret: Annotated[str, Field(min_length=16)]
-    organ_id: str
+    organ_id: OrganId
     name: str
     mail: str = ""
-
-    @field_validator("organ_id")
-    @classmethod
-    def _valid_organ(cls, organ_id: str) -> str:
-        if not is_organ_id(organ_id):
-            raise ValueError(f"not an OrganId: {organ_id!r}")
-        return organ_id
 
 
 class Registry:
