@@ -21,6 +21,7 @@ async def test_the_readme_curl_is_accepted_by_the_shipped_config(
     assert key is not None
     assert sample is not None
     monkeypatch.setenv("LGSP_LEDGER__URL", f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    monkeypatch.setenv("LGSP_BROKER__QUEUE_PATH", str(tmp_path / "queue.sqlite3"))  # not the repository's var/
     client = await start(load_settings(ROOT / "config" / "lgsp.yaml"))
     try:
         response = await client.post(
@@ -38,6 +39,7 @@ async def test_the_readme_auditor_token_reads_the_ledger(tmp_path: Path, monkeyp
     token = re.search(r"Authorization: Bearer (demo-auditor-token-change-me)", readme)
     assert token is not None
     monkeypatch.setenv("LGSP_LEDGER__URL", f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    monkeypatch.setenv("LGSP_BROKER__QUEUE_PATH", str(tmp_path / "queue.sqlite3"))  # not the repository's var/
     client = await start(load_settings(ROOT / "config" / "lgsp.yaml"))
     try:
         verified = await client.get("/audit/verify", headers={"Authorization": f"Bearer {token.group(1)}"})

@@ -216,7 +216,7 @@ async def _demo(
     bus_port = _free_port()
     worker = {"in_serve": True, "shutdown_grace_seconds": 5, "sweep_seconds": 1, "sweep_grace_seconds": 3}
     config = _config(folder, ports, suffix, http={"host": "127.0.0.1", "port": bus_port}, worker=worker)
-    command = ["-c", "from lgsp.demo import demo; demo()", "--state", str(folder / "demo")]
+    command = ["-m", "lgsp", "demo", "--state", str(folder / "demo")]
     demo = Process(folder / "demo.log", command, {"LGSP_CONFIG": str(config)})
     await _start(session, processes, demo, f"http://127.0.0.1:{bus_port}/readyz")
     return f"http://127.0.0.1:{bus_port}"
