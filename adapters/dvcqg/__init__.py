@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from adapters.document_id import dossier_agency
 from adapters.dvcqg.codec import DOSSIER_CODEC, PROGRESS_CODEC
+from adapters.dvcqg.times import portal_time
 from lgsp.formats import FormatSpec, MessageFacts
 from lgsp.problems import Problem
 
@@ -45,9 +46,7 @@ def progress_facts(document: dict[str, Any]) -> MessageFacts:
 
 def _real_time(digits: str) -> bool:
     try:
-        datetime(  # noqa: DTZ001 - only checks that the portal's local time exists on the calendar
-            int(digits[:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:10]), int(digits[10:12]), int(digits[12:])
-        )
+        portal_time(digits)
     except ValueError:
         return False
     return True

@@ -34,7 +34,8 @@ from adapters.canonical.dossier import (
     SubmittedDocument,
     Supplement,
 )
-from lgsp.ids import VIETNAM
+from adapters.dvcqg.times import portal_time
+from adapters.json_records import text_or_none, without_none
 from lgsp.translation import Codec, Decoded, Encoded, TranslationContext
 
 _Code = TypeVar("_Code")
@@ -79,24 +80,8 @@ _ONLINE_PAYMENT: Final = _inverse(_ONLINE_PAYMENT_CODE)
 _DELETED: Final = {"True": True, "true": True, "1": True, "False": False, "false": False, "0": False}
 
 
-def _text(value: str | None) -> str | None:
-    return value or None
-
-
-def _moment(value: str) -> datetime:
-    return datetime(
-        int(value[:4]),
-        int(value[4:6]),
-        int(value[6:8]),
-        int(value[8:10]),
-        int(value[10:12]),
-        int(value[12:14]),
-        tzinfo=VIETNAM,
-    )
-
-
 def _time(value: str | None) -> datetime | None:
-    return _moment(value) if value else None
+    return portal_time(value) if value else None
 
 
 def _timestamp(moment: datetime | None) -> str | None:
@@ -113,13 +98,9 @@ def _national(table: Mapping[_Code, str], value: _Code | None) -> str | None:
     return None if value is None else table[value]
 
 
-def _present(record: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in record.items() if value is not None}
-
-
 def decode_dossier(record: dict[str, Any]) -> Decoded:
     get = record.get
-    field_code, field_name = _text(get("MaLinhVuc")), _text(get("TenLinhVuc"))
+    field_code, field_name = text_or_none(get("MaLinhVuc")), text_or_none(get("TenLinhVuc"))
     dossier = Dossier(
         dossier_no=record["MaHoSo"],
         procedure=Procedure(code=record["MaTTHC"], name=record["TenTTHC"]),
@@ -127,29 +108,29 @@ def decode_dossier(record: dict[str, Any]) -> Decoded:
         channel=_code(_CHANNEL, get("KenhThucHien")),
         applicant=Applicant(
             name=record["ChuHoSo"],
-            id_number=_text(get("SoGiayToChuHoSo")),
+            id_number=text_or_none(get("SoGiayToChuHoSo")),
             kind=_code(_APPLICANT_KIND, get("LoaiDoiTuong")),
-            object_code=_text(get("MaDoiTuong")),
-            email=_text(get("Email")),
-            fax=_text(get("Fax")),
-            phone=_text(get("SoDienThoai")),
+            object_code=text_or_none(get("MaDoiTuong")),
+            email=text_or_none(get("Email")),
+            fax=text_or_none(get("Fax")),
+            phone=text_or_none(get("SoDienThoai")),
             identities=tuple(
                 Identity(type=_IDENTITY[entry["LoaiDinhDanh"]], number=entry["SoDinhDanh"])
                 for entry in get("DinhDanhCHS", ())
             ),
         ),
-        other_info=_text(get("ThongTinKhac")),
-        summary=_text(get("TrichYeuHoSo")),
-        received_at=_moment(record["NgayTiepNhan"]),
+        other_info=text_or_none(get("ThongTinKhac")),
+        summary=text_or_none(get("TrichYeuHoSo")),
+        received_at=portal_time(record["NgayTiepNhan"]),
         due_at=_time(get("NgayHenTra")),
         status=_STATUS[record["TrangThaiHoSo"]],
         returned_at=_time(get("NgayTra")),
-        return_info=_text(get("ThongTinTra")),
-        return_method=_text(get("HinhThuc")),
+        return_info=text_or_none(get("ThongTinTra")),
+        return_method=text_or_none(get("HinhThuc")),
         processing_finished_at=_time(get("NgayKetThucXuLy")),
-        handling_unit=_text(get("DonViXuLy")),
-        note=_text(get("GhiChu")),
-        submission_place=_text(get("NoiNopHoSo")),
+        handling_unit=text_or_none(get("DonViXuLy")),
+        note=text_or_none(get("GhiChu")),
+        submission_place=text_or_none(get("NoiNopHoSo")),
         submitted_at=_time(get("NgayNopHoSo")),
         refused_at=_time(get("NgayTuChoi")),
         online_payment=_code(_ONLINE_PAYMENT, get("DuocThanhToanTrucTuyen")),
@@ -166,19 +147,19 @@ def _submitted_document(entry: dict[str, Any]) -> SubmittedDocument:
     deleted = entry.get("IsDeleted")
     return SubmittedDocument(
         name=entry["TenTepDinhKem"],
-        id=_text(entry.get("TepDinhKemId")),
+        id=text_or_none(entry.get("TepDinhKemId")),
         deleted=_DELETED[deleted] if deleted else None,
-        component_code=_text(entry.get("MaThanhPhanHoSo")),
-        url=_text(entry.get("DuongDanTaiTepTin")),
+        component_code=text_or_none(entry.get("MaThanhPhanHoSo")),
+        url=text_or_none(entry.get("DuongDanTaiTepTin")),
     )
 
 
 def _result_document(entry: dict[str, Any]) -> ResultDocument:
     return ResultDocument(
         name=entry["TenGiayTo"],
-        id=_text(entry.get("GiayToId")),
-        component_code=_text(entry.get("MaThanhPhanHoSo")),
-        url=_text(entry.get("DuongDanTepTinKetQua")),
+        id=text_or_none(entry.get("GiayToId")),
+        component_code=text_or_none(entry.get("MaThanhPhanHoSo")),
+        url=text_or_none(entry.get("DuongDanTepTinKetQua")),
     )
 
 
@@ -186,9 +167,9 @@ def _fee(entry: dict[str, Any]) -> Fee:
     return Fee(
         name=entry["TenPhiLePhi"],
         amount=Decimal(entry["Gia"]),
-        code=_text(entry.get("MaPhiLePhi")),
-        collection_method=_text(entry.get("HinhThucThu")),
-        kind=_text(entry.get("LoaiPhiLePhi")),
+        code=text_or_none(entry.get("MaPhiLePhi")),
+        collection_method=text_or_none(entry.get("HinhThucThu")),
+        kind=text_or_none(entry.get("LoaiPhiLePhi")),
     )
 
 
@@ -196,13 +177,13 @@ def _supplement(entry: dict[str, Any]) -> Supplement:
     get = entry.get
     return Supplement(
         id=entry["HoSoBoSungId"],
-        requested_by=_text(get("NguoiYeuCauBoSung")),
-        content=_text(get("NoiDungBoSung")),
+        requested_by=text_or_none(get("NguoiYeuCauBoSung")),
+        content=text_or_none(get("NoiDungBoSung")),
         requested_at=_time(get("NgayBoSung")),
-        received_by=_text(get("NguoiTiepNhanBoSung")),
-        receipt_info=_text(get("ThongTinTiepNhan")),
+        received_by=text_or_none(get("NguoiTiepNhanBoSung")),
+        receipt_info=text_or_none(get("ThongTinTiepNhan")),
         received_at=_time(get("NgayTiepNhanBoSung")),
-        status=_text(get("TrangThaiBoSung")),
+        status=text_or_none(get("TrangThaiBoSung")),
         previous_due_at=_time(get("NgayHenTraTruoc")),
         new_due_at=_time(get("NgayHenTraMoi")),
     )
@@ -211,7 +192,9 @@ def _supplement(entry: dict[str, Any]) -> Supplement:
 def _other_paper(entry: dict[str, Any]) -> OtherPaper:
     quantity = entry.get("SoLuong")
     return OtherPaper(
-        name=entry["TenGiayTo"], quantity=int(quantity) if quantity else None, kind=_text(entry.get("LoaiGiayTo"))
+        name=entry["TenGiayTo"],
+        quantity=int(quantity) if quantity else None,
+        kind=text_or_none(entry.get("LoaiGiayTo")),
     )
 
 
@@ -247,7 +230,7 @@ def encode_dossier(dossier: Dossier, context: TranslationContext) -> Encoded:
         "NgayTuChoi": _timestamp(dossier.refused_at),
         "DuocThanhToanTrucTuyen": _national(_ONLINE_PAYMENT_CODE, dossier.online_payment),
         "TaiLieuNop": [
-            _present(
+            without_none(
                 {
                     "TepDinhKemId": document.id,
                     "TenTepDinhKem": document.name,
@@ -260,7 +243,7 @@ def encode_dossier(dossier: Dossier, context: TranslationContext) -> Encoded:
         ]
         or None,
         "DanhSachGiayToKetQua": [
-            _present(
+            without_none(
                 {
                     "TenGiayTo": result.name,
                     "MaThanhPhanHoSo": result.component_code,
@@ -272,7 +255,7 @@ def encode_dossier(dossier: Dossier, context: TranslationContext) -> Encoded:
         ]
         or None,
         "DanhSachLePhi": [
-            _present(
+            without_none(
                 {
                     "TenPhiLePhi": fee.name,
                     "MaPhiLePhi": fee.code,
@@ -286,7 +269,7 @@ def encode_dossier(dossier: Dossier, context: TranslationContext) -> Encoded:
         or None,
         "DanhSachHoSoBoSung": [_supplement_record(supplement) for supplement in dossier.supplements] or None,
         "DanhSachTepDinhKemKhac": [
-            _present(
+            without_none(
                 {
                     "TenGiayTo": paper.name,
                     "SoLuong": None if paper.quantity is None else str(paper.quantity),
@@ -302,11 +285,11 @@ def encode_dossier(dossier: Dossier, context: TranslationContext) -> Encoded:
         ]
         or None,
     }
-    return Encoded(orjson.dumps(_present(record)))
+    return Encoded(orjson.dumps(without_none(record)))
 
 
 def _supplement_record(supplement: Supplement) -> dict[str, Any]:
-    return _present(
+    return without_none(
         {
             "HoSoBoSungId": supplement.id,
             "NguoiYeuCauBoSung": supplement.requested_by,
@@ -326,10 +309,12 @@ def decode_progress(record: dict[str, Any]) -> Decoded:
     get = record.get
     progress = DossierProgress(
         dossier_no=record["MaHoSo"],
-        handled_at=_moment(record["ThoiDiemXuLy"]),
+        handled_at=portal_time(record["ThoiDiemXuLy"]),
         status=_STATUS[record["TrangThai"]],
-        handler=Handler(name=record["NguoiXuLy"], title=_text(get("ChucDanh")), department=_text(get("PhongBanXuLy"))),
-        content=_text(get("NoiDungXuLy")),
+        handler=Handler(
+            name=record["NguoiXuLy"], title=text_or_none(get("ChucDanh")), department=text_or_none(get("PhongBanXuLy"))
+        ),
+        content=text_or_none(get("NoiDungXuLy")),
         started_at=_time(get("NgayBatDau")),
         due_at=_time(get("NgayKetThucTheoQuyDinh")),
     )
@@ -349,7 +334,7 @@ def encode_progress(progress: DossierProgress, context: TranslationContext) -> E
         "NgayBatDau": _timestamp(progress.started_at),
         "NgayKetThucTheoQuyDinh": _timestamp(progress.due_at),
     }
-    return Encoded(orjson.dumps(_present(record)))
+    return Encoded(orjson.dumps(without_none(record)))
 
 
 DOSSIER_CODEC: Final = Codec(

@@ -33,6 +33,7 @@ from adapters.canonical.dossier import (
     SubmittedDocument,
     Supplement,
 )
+from adapters.json_records import text_or_none, without_none
 from lgsp.errors import InvalidMessage
 from lgsp.ids import VIETNAM
 from lgsp.problems import Problem
@@ -69,10 +70,6 @@ class _Times:
         return None if value is None else self.required(value, path)
 
 
-def _text(value: str | None) -> str | None:
-    return value or None
-
-
 def _time_text(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
@@ -87,10 +84,6 @@ def _json_integer(value: int | Decimal, path: str) -> int:
     return number
 
 
-def _present(document: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in document.items() if value is not None}
-
-
 def _online_payment(paid: bool | None, via: str | None) -> OnlinePayment | None:
     if via is not None:
         return OnlinePayment(via)
@@ -103,7 +96,9 @@ def decode_dossier(document: dict[str, Any]) -> Decoded:
     times = _Times()
     get = document.get
     field = get("field")
-    field_code, field_name = (_text(field.get("code")), _text(field.get("name"))) if field else (None, None)
+    field_code, field_name = (
+        (text_or_none(field.get("code")), text_or_none(field.get("name"))) if field else (None, None)
+    )
     channel = get("channel")
     dossier = Dossier(
         dossier_no=document["dossier_no"],
@@ -111,37 +106,37 @@ def decode_dossier(document: dict[str, Any]) -> Decoded:
         field=ProcedureField(field_code, field_name) if field_code or field_name else None,
         channel=None if channel is None else Channel(channel),
         applicant=_applicant(document["applicant"]),
-        other_info=_text(get("other_info")),
-        summary=_text(get("summary")),
+        other_info=text_or_none(get("other_info")),
+        summary=text_or_none(get("summary")),
         received_at=times.required(document["received_at"], "/received_at"),
         due_at=times.optional(get("due_at"), "/due_at"),
         status=DossierStatus(document["status"]),
         returned_at=times.optional(get("returned_at"), "/returned_at"),
-        return_info=_text(get("return_info")),
-        return_method=_text(get("return_method")),
+        return_info=text_or_none(get("return_info")),
+        return_method=text_or_none(get("return_method")),
         processing_finished_at=times.optional(get("processing_finished_at"), "/processing_finished_at"),
-        handling_unit=_text(get("handling_unit")),
-        note=_text(get("note")),
-        submission_place=_text(get("submission_place")),
+        handling_unit=text_or_none(get("handling_unit")),
+        note=text_or_none(get("note")),
+        submission_place=text_or_none(get("submission_place")),
         submitted_at=times.optional(get("submitted_at"), "/submitted_at"),
         refused_at=times.optional(get("refused_at"), "/refused_at"),
         online_payment=_online_payment(get("online_payment"), get("online_payment_via")),
         documents=tuple(
             SubmittedDocument(
                 name=entry["name"],
-                id=_text(entry.get("id")),
+                id=text_or_none(entry.get("id")),
                 deleted=entry.get("deleted"),
-                component_code=_text(entry.get("component_code")),
-                url=_text(entry.get("url")),
+                component_code=text_or_none(entry.get("component_code")),
+                url=text_or_none(entry.get("url")),
             )
             for entry in get("documents", ())
         ),
         results=tuple(
             ResultDocument(
                 name=entry["name"],
-                id=_text(entry.get("id")),
-                component_code=_text(entry.get("component_code")),
-                url=_text(entry.get("url")),
+                id=text_or_none(entry.get("id")),
+                component_code=text_or_none(entry.get("component_code")),
+                url=text_or_none(entry.get("url")),
             )
             for entry in get("results", ())
         ),
@@ -149,9 +144,9 @@ def decode_dossier(document: dict[str, Any]) -> Decoded:
             Fee(
                 name=entry["name"],
                 amount=Decimal(entry["amount"]),
-                code=_text(entry.get("code")),
-                collection_method=_text(entry.get("collection_method")),
-                kind=_text(entry.get("kind")),
+                code=text_or_none(entry.get("code")),
+                collection_method=text_or_none(entry.get("collection_method")),
+                kind=text_or_none(entry.get("kind")),
             )
             for entry in get("fees", ())
         ),
@@ -159,7 +154,7 @@ def decode_dossier(document: dict[str, Any]) -> Decoded:
             _supplement(entry, f"/supplements/{index}", times) for index, entry in enumerate(get("supplements", ()))
         ),
         other_papers=tuple(
-            OtherPaper(name=entry["name"], quantity=entry.get("quantity"), kind=_text(entry.get("kind")))
+            OtherPaper(name=entry["name"], quantity=entry.get("quantity"), kind=text_or_none(entry.get("kind")))
             for entry in get("other_papers", ())
         ),
     )
@@ -171,12 +166,12 @@ def _applicant(applicant: dict[str, Any]) -> Applicant:
     kind = get("kind")
     return Applicant(
         name=applicant["name"],
-        id_number=_text(get("id_number")),
+        id_number=text_or_none(get("id_number")),
         kind=None if kind is None else ApplicantKind(kind),
-        object_code=_text(get("object_code")),
-        email=_text(get("email")),
-        fax=_text(get("fax")),
-        phone=_text(get("phone")),
+        object_code=text_or_none(get("object_code")),
+        email=text_or_none(get("email")),
+        fax=text_or_none(get("fax")),
+        phone=text_or_none(get("phone")),
         identities=tuple(
             Identity(type=IdentityType(entry["type"]), number=entry["number"]) for entry in get("identities", ())
         ),
@@ -187,13 +182,13 @@ def _supplement(entry: dict[str, Any], path: str, times: _Times) -> Supplement:
     get = entry.get
     return Supplement(
         id=entry["id"],
-        requested_by=_text(get("requested_by")),
-        content=_text(get("content")),
+        requested_by=text_or_none(get("requested_by")),
+        content=text_or_none(get("content")),
         requested_at=times.optional(get("requested_at"), f"{path}/requested_at"),
-        received_by=_text(get("received_by")),
-        receipt_info=_text(get("receipt_info")),
+        received_by=text_or_none(get("received_by")),
+        receipt_info=text_or_none(get("receipt_info")),
         received_at=times.optional(get("received_at"), f"{path}/received_at"),
-        status=_text(get("status")),
+        status=text_or_none(get("status")),
         previous_due_at=times.optional(get("previous_due_at"), f"{path}/previous_due_at"),
         new_due_at=times.optional(get("new_due_at"), f"{path}/new_due_at"),
     )
@@ -204,9 +199,9 @@ def encode_dossier(dossier: Dossier, context: TranslationContext) -> Encoded:
     local = {
         "dossier_no": dossier.dossier_no,
         "procedure": {"code": dossier.procedure.code, "name": dossier.procedure.name},
-        "field": None if field is None else _present({"code": field.code, "name": field.name}),
+        "field": None if field is None else without_none({"code": field.code, "name": field.name}),
         "channel": dossier.channel,
-        "applicant": _present(
+        "applicant": without_none(
             {
                 "name": applicant.name,
                 "id_number": applicant.id_number,
@@ -236,7 +231,7 @@ def encode_dossier(dossier: Dossier, context: TranslationContext) -> Encoded:
         "online_payment": None if payment is None else payment is not OnlinePayment.NONE,
         "online_payment_via": None if payment in (None, OnlinePayment.NONE) else payment,
         "documents": [
-            _present(
+            without_none(
                 {
                     "id": submitted.id,
                     "name": submitted.name,
@@ -249,12 +244,14 @@ def encode_dossier(dossier: Dossier, context: TranslationContext) -> Encoded:
         ]
         or None,
         "results": [
-            _present({"id": result.id, "name": result.name, "component_code": result.component_code, "url": result.url})
+            without_none(
+                {"id": result.id, "name": result.name, "component_code": result.component_code, "url": result.url}
+            )
             for result in dossier.results
         ]
         or None,
         "fees": [
-            _present(
+            without_none(
                 {
                     "code": fee.code,
                     "name": fee.name,
@@ -268,7 +265,7 @@ def encode_dossier(dossier: Dossier, context: TranslationContext) -> Encoded:
         or None,
         "supplements": [_supplement_document(supplement) for supplement in dossier.supplements] or None,
         "other_papers": [
-            _present(
+            without_none(
                 {
                     "name": paper.name,
                     "quantity": None
@@ -281,11 +278,11 @@ def encode_dossier(dossier: Dossier, context: TranslationContext) -> Encoded:
         ]
         or None,
     }
-    return Encoded(orjson.dumps(_present(local)))
+    return Encoded(orjson.dumps(without_none(local)))
 
 
 def _supplement_document(supplement: Supplement) -> dict[str, Any]:
-    return _present(
+    return without_none(
         {
             "id": supplement.id,
             "requested_by": supplement.requested_by,
@@ -310,9 +307,11 @@ def decode_progress(document: dict[str, Any]) -> Decoded:
         handled_at=times.required(document["handled_at"], "/handled_at"),
         status=DossierStatus(document["status"]),
         handler=Handler(
-            name=handler["name"], title=_text(handler.get("title")), department=_text(handler.get("department"))
+            name=handler["name"],
+            title=text_or_none(handler.get("title")),
+            department=text_or_none(handler.get("department")),
         ),
-        content=_text(get("content")),
+        content=text_or_none(get("content")),
         started_at=times.optional(get("started_at"), "/started_at"),
         due_at=times.optional(get("due_at"), "/due_at"),
     )
@@ -325,12 +324,12 @@ def encode_progress(progress: DossierProgress, context: TranslationContext) -> E
         "dossier_no": progress.dossier_no,
         "handled_at": progress.handled_at.isoformat(),
         "status": progress.status,
-        "handler": _present({"name": handler.name, "title": handler.title, "department": handler.department}),
+        "handler": without_none({"name": handler.name, "title": handler.title, "department": handler.department}),
         "content": progress.content,
         "started_at": _time_text(progress.started_at),
         "due_at": _time_text(progress.due_at),
     }
-    return Encoded(orjson.dumps(_present(document)))
+    return Encoded(orjson.dumps(without_none(document)))
 
 
 DOSSIER_CODEC: Final = Codec(
