@@ -12,7 +12,8 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -171,96 +172,77 @@ async def delete_queues(endpoint: str) -> None:
             await channel.queue_delete(queue.name)
 
 
-async def test_a_worker_killed_mid_stream_loses_nothing(
-    tmp_path: Path, ledger_url: str, receiver: tuple[Receiver, str]
-) -> None:
-    target, destination = receiver
-    endpoint = f"chaos-{uuid.uuid4().hex[:8]}"
-    config = bus_config(tmp_path, ledger_url, destination, endpoint)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    ingress = Process(config, "serve", "--port", str(port))
-    first = Process(config, "worker", "--port", str(_free_port()))
-    second: Process | None = None
-    try:
-        await ingress.ready(base + "/readyz")
-        keys = [f"kill-{index}" for index in range(300)]
-        sending = asyncio.create_task(send(base, keys))
-        await asyncio.wait_for(target.busy.wait(), 60)
-        os.kill(first.process.pid, signal.SIGKILL)
-        second = Process(config, "worker", "--port", str(_free_port()))
-        accepted = await sending
-        await all_arrive(target, keys)
-        duplicates = sum(target.seen.values()) - len(keys)
-        assert duplicates <= CONCURRENCY  # at most what the killed worker had in flight
-        await asyncio.sleep(1)
-        assert await statuses(base, list(accepted.values())) == Counter({"delivered": len(keys)})
-    finally:
-        for process in (ingress, first, second):
-            if process is not None:
-                process.stop()
-        await delete_queues(endpoint)
+@dataclass
+class Stream:
+    """A bus as production runs it (an ingress process, worker processes) with 300 messages flowing."""
 
+    config: Path
+    base: str
+    target: Receiver
+    workers: list[Process]
 
-async def test_a_broker_restart_mid_stream_loses_nothing(
-    tmp_path: Path, ledger_url: str, receiver: tuple[Receiver, str]
-) -> None:
-    target, destination = receiver
-    endpoint = f"chaos-{uuid.uuid4().hex[:8]}"
-    config = bus_config(tmp_path, ledger_url, destination, endpoint)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    ingress = Process(config, "serve", "--port", str(port))
-    worker = Process(config, "worker", "--port", str(_free_port()))
-    try:
-        await ingress.ready(base + "/readyz")
-        keys = [f"restart-{index}" for index in range(300)]
-        sending = asyncio.create_task(send(base, keys))
-        await asyncio.wait_for(target.busy.wait(), 60)
-        for action in ("stop_app", "start_app"):
-            result = await asyncio.to_thread(
-                subprocess.run,
-                ["rabbitmqctl", "-q", action],
-                capture_output=True,
-                check=False,
-            )
-            assert result.returncode == 0, result.stderr
+    def add_worker(self) -> Process:
+        self.workers.append(Process(self.config, "worker", "--port", str(_free_port())))
+        return self.workers[-1]
+
+    async def survive(self, prefix: str, fault: Callable[[], Awaitable[None]]) -> list[str]:
+        """Send 300 messages, inject ``fault`` once a fifth has arrived, then check that every accepted
+        message arrived and that the ledger says delivered for each; the keys sent."""
+        keys = [f"{prefix}-{index}" for index in range(300)]
+        sending = asyncio.create_task(send(self.base, keys))
+        await asyncio.wait_for(self.target.busy.wait(), 60)
+        await fault()
         accepted = await sending
-        await all_arrive(target, keys)
+        await all_arrive(self.target, keys)
         assert len(accepted) == len(keys)
         await asyncio.sleep(1)
-        assert await statuses(base, list(accepted.values())) == Counter({"delivered": len(keys)})
-    finally:
-        ingress.stop()
-        worker.stop()
-        await delete_queues(endpoint)
+        assert await statuses(self.base, list(accepted.values())) == Counter({"delivered": len(keys)})
+        return keys
 
 
-async def test_sigterm_mid_stream_exits_cleanly_and_loses_nothing(
-    tmp_path: Path, ledger_url: str, receiver: tuple[Receiver, str]
-) -> None:
+@pytest.fixture
+async def stream(tmp_path: Path, ledger_url: str, receiver: tuple[Receiver, str]) -> AsyncIterator[Stream]:
     target, destination = receiver
     endpoint = f"chaos-{uuid.uuid4().hex[:8]}"
     config = bus_config(tmp_path, ledger_url, destination, endpoint)
     port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     ingress = Process(config, "serve", "--port", str(port))
-    first = Process(config, "worker", "--port", str(_free_port()))
-    second: Process | None = None
+    running = Stream(config, f"http://127.0.0.1:{port}", target, [])
+    running.add_worker()
     try:
-        await ingress.ready(base + "/readyz")
-        keys = [f"term-{index}" for index in range(300)]
-        sending = asyncio.create_task(send(base, keys))
-        await asyncio.wait_for(target.busy.wait(), 60)
-        assert await asyncio.to_thread(first.stop) == 0  # in-flight deliveries finish or go back to the queue
-        second = Process(config, "worker", "--port", str(_free_port()))
-        accepted = await sending
-        await all_arrive(target, keys)
-        assert sum(target.seen.values()) == len(keys)  # a clean stop leaves nothing to deliver twice
-        await asyncio.sleep(1)
-        assert await statuses(base, list(accepted.values())) == Counter({"delivered": len(keys)})
+        await ingress.ready(running.base + "/readyz")
+        yield running
     finally:
-        for process in (ingress, first, second):
-            if process is not None:
-                process.stop()
+        for process in (ingress, *running.workers):
+            process.stop()
         await delete_queues(endpoint)
+
+
+async def test_a_worker_killed_mid_stream_loses_nothing(stream: Stream) -> None:
+    async def kill_the_worker() -> None:
+        os.kill(stream.workers[0].process.pid, signal.SIGKILL)
+        stream.add_worker()
+
+    keys = await stream.survive("kill", kill_the_worker)
+    duplicates = sum(stream.target.seen.values()) - len(keys)
+    assert duplicates <= CONCURRENCY  # at most what the killed worker had in flight
+
+
+async def test_a_broker_restart_mid_stream_loses_nothing(stream: Stream) -> None:
+    async def restart_the_broker() -> None:
+        for action in ("stop_app", "start_app"):
+            result = await asyncio.to_thread(
+                subprocess.run, ["rabbitmqctl", "-q", action], capture_output=True, check=False
+            )
+            assert result.returncode == 0, result.stderr
+
+    await stream.survive("restart", restart_the_broker)
+
+
+async def test_sigterm_mid_stream_exits_cleanly_and_loses_nothing(stream: Stream) -> None:
+    async def stop_the_worker() -> None:
+        assert await asyncio.to_thread(stream.workers[0].stop) == 0  # in-flight deliveries finish or go back
+        stream.add_worker()
+
+    keys = await stream.survive("term", stop_the_worker)
+    assert sum(stream.target.seen.values()) == len(keys)  # a clean stop leaves nothing to deliver twice
