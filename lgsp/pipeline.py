@@ -20,7 +20,7 @@ import structlog
 from lgsp import metrics
 from lgsp.audit import Ledger, NewEvent, ReceivedMessage
 from lgsp.audit.records import PendingDelivery, PlannedRecord, StoredPayload
-from lgsp.audit.store import delivery_id
+from lgsp.audit.writes import delivery_id
 from lgsp.auth import SystemIdentity
 from lgsp.dispatch import Dispatch, Dispatcher
 from lgsp.envelope import Envelope

@@ -25,7 +25,7 @@ from lgsp.audit.queries import (
     stored_body,
 )
 from lgsp.audit.records import PlannedRecord, StoredPayload
-from lgsp.audit.store import delivery_id
+from lgsp.audit.writes import delivery_id
 from lgsp.audit.tables import events
 from lgsp.errors import MalformedMessage
 from lgsp.ids import new_message_id
