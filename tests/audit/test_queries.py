@@ -25,8 +25,8 @@ from lgsp.audit.queries import (
     stored_body,
 )
 from lgsp.audit.records import PlannedRecord, StoredPayload
-from lgsp.audit.writes import delivery_id
 from lgsp.audit.tables import events
+from lgsp.audit.writes import delivery_id
 from lgsp.errors import MalformedMessage
 from lgsp.ids import new_message_id
 
