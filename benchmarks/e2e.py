@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -91,16 +92,43 @@ def _configure(folder: Path, broker: str, endpoint: str, sink_url: str, kind: st
     return folder / "lgsp.yaml"
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (a multi-process bus is a supervisor and its children)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    found = [pid]
+    for child in children.read_text().split() if children.exists() else []:
+        found.extend(_tree(int(child)))
+    return found
 
 
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mib(pids: list[int]) -> float:
+    """The largest peak resident size of the processes."""
+    peaks = [0.0]
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks)
+
+
+def _broker_pids() -> list[int]:
+    """The local RabbitMQ node, if it runs on this machine: its CPU is part of each message's cost."""
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if comm.read_text().strip() == "beam.smp":
+                found.append(int(comm.parent.name))
+    return found
 
 
 def _wait_ready(url: str, seconds: float = 60) -> None:
@@ -112,6 +140,18 @@ def _wait_ready(url: str, seconds: float = 60) -> None:
         except OSError:
             time.sleep(0.1)
     raise SystemExit(f"not ready: {url}")
+
+
+def _wait_all_ready(url: str, processes: int, seconds: float = 60) -> None:
+    """Until each bus process has answered: load offered sooner would go to the first one only."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + seconds
+    while len(seen) < processes:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {len(seen)} of {processes} bus processes became ready")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as reply:  # noqa: S310
+            seen.add(json.loads(reply.read())["process"])
+        time.sleep(0.05)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -167,7 +207,7 @@ async def _delete_queues(broker: str, endpoint: str) -> None:
             await channel.queue_delete(queue.name)
 
 
-def run(kind: str, count: int, rate: float, concurrency: int, broker: str) -> dict[str, Any]:
+def run(kind: str, count: int, rate: float, concurrency: int, broker: str, processes: int) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="lgsp-bench-"))
     endpoint = f"bench-{uuid.uuid4().hex[:8]}"
     sink_port, bus_port = _free_port(), _free_port()
@@ -195,14 +235,17 @@ def run(kind: str, count: int, rate: float, concurrency: int, broker: str) -> di
             "serve",
             "--port",
             str(bus_port),
+            "--processes",
+            str(processes),
         ],
         cwd=ROOT,
         stderr=(folder / "bus.log").open("wb"),
     )
     try:
-        _wait_ready(f"http://127.0.0.1:{bus_port}/readyz")
+        _wait_all_ready(f"http://127.0.0.1:{bus_port}/readyz", processes)
         _wait_ready(f"http://127.0.0.1:{sink_port}/count")
-        bus_cpu, sink_cpu = _cpu_seconds(bus.pid), _cpu_seconds(sink.pid)
+        bus_pids, broker_pids = _tree(bus.pid), _broker_pids()
+        bus_cpu, sink_cpu, broker_cpu = _cpu_seconds(bus_pids), _cpu_seconds([sink.pid]), _cpu_seconds(broker_pids)
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(
             [
@@ -238,8 +281,10 @@ def run(kind: str, count: int, rate: float, concurrency: int, broker: str) -> di
                 if json.loads(reply.read())["distinct"] >= count:
                     break
             time.sleep(0.2)
-        bus_cpu, sink_cpu = _cpu_seconds(bus.pid) - bus_cpu, _cpu_seconds(sink.pid) - sink_cpu
-        bus_peak = _peak_rss_mib(bus.pid)
+        bus_cpu = _cpu_seconds(bus_pids) - bus_cpu
+        sink_cpu = _cpu_seconds([sink.pid]) - sink_cpu
+        broker_cpu = _cpu_seconds(broker_pids) - broker_cpu
+        bus_peak = _peak_rss_mib(bus_pids)
     finally:
         for process in (bus, sink):
             process.send_signal(signal.SIGTERM)
@@ -272,6 +317,8 @@ def run(kind: str, count: int, rate: float, concurrency: int, broker: str) -> di
         "bus_cpu_us_per_message": round(1e6 * bus_cpu / max(1, len(accepted)), 1),
         "sink_cpu_us_per_message": round(1e6 * sink_cpu / max(1, len(accepted)), 1),
         "load_cpu_us_per_message": round(1e6 * load_cpu / max(1, count), 1),
+        "broker_cpu_us_per_message": round(1e6 * broker_cpu / max(1, len(accepted)), 1) if broker_pids else None,
+        "bus_processes": processes,
         "bus_peak_rss_mib": round(bus_peak, 1),
         "bare_transport_per_s": round(bare, 1),
         "ratio_to_bare": round(delivered_per_second / bare, 3) if bare else None,
@@ -285,10 +332,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.0, help="messages a second; 0: flat out")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--broker", default=os.environ.get("LGSP_BROKER__URL", "amqp://guest:guest@127.0.0.1:5672/"))
+    parser.add_argument("--processes", type=int, default=2, help="bus processes sharing the port")
     parser.add_argument("--smoke", action="store_true", help="a few hundred messages: breakage, not speed")
     arguments = parser.parse_args()
     count = 200 if arguments.smoke else arguments.count
-    result = run(arguments.kind, count, arguments.rate, arguments.concurrency, arguments.broker)
+    result = run(arguments.kind, count, arguments.rate, arguments.concurrency, arguments.broker, arguments.processes)
     width = max(map(len, result))
     for name, value in result.items():
         print(f"{name:<{width}}  {value}")

@@ -91,8 +91,9 @@ def _check_system_formats(settings: Settings, formats: FormatRegistry) -> None:
                 )
 
 
-def build_bus(settings: Settings, consume: bool | None = None) -> Bus:
-    """The bus's parts, wired; ``consume`` (default: ``worker.in_serve``) adds delivery workers."""
+def build_bus(settings: Settings, consume: bool | None = None, primary: bool = True) -> Bus:
+    """The bus's parts, wired; ``consume`` (default: ``worker.in_serve``) adds delivery workers;
+    ``primary`` runs the inbound pollers and the outbox sweeper."""
     inspector, dispatcher = build_dispatch_tools(settings)
     _check_system_formats(settings, inspector.formats)
     vocabulary = build_vocabulary(settings)
@@ -137,4 +138,5 @@ def build_bus(settings: Settings, consume: bool | None = None) -> Bus:
         worker=worker,
         poller=InboundPoller(settings.inbound.axis, pipeline),
         auditors=AuditorDirectory(settings.auditors, systems, settings.operators),
+        primary=primary,
     )

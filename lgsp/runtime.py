@@ -1,7 +1,7 @@
 """Starting and stopping a bus in the one order that loses nothing.
 
 start: ledger → routing table (declaring its endpoints' queues first) → delivery workers
-       → inbound pollers → sweeper.
+       → inbound pollers → sweeper (these two in the primary process only).
 stop:  pollers → workers (in-flight deliveries finish or go back to the queue) → sweeper → table watch
        → transport → ledger (flushes its last batch).
 """
@@ -24,9 +24,10 @@ async def start_bus(bus: Bus) -> None:
     await bus.routes.start()
     if bus.worker is not None:
         await bus.worker.start()
-    await bus.poller.start()
-    settings = bus.settings.worker
-    bus.outbox.start_sweeping(settings.sweep_seconds, settings.sweep_grace_seconds)
+    if bus.primary:
+        await bus.poller.start()
+        settings = bus.settings.worker
+        bus.outbox.start_sweeping(settings.sweep_seconds, settings.sweep_grace_seconds)
 
 
 async def stop_bus(bus: Bus) -> None:

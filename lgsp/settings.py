@@ -35,6 +35,8 @@ class HttpSettings(_Section):
     max_body_bytes: Annotated[int, Field(ge=1024)] = 64 * MiB
     # Bodies larger than this are parsed and validated off the event loop.
     inline_parse_bytes: Annotated[int, Field(ge=0)] = 256 * 1024
+    # `lgsp serve` processes sharing the port: one Python process uses at most one core.
+    processes: Annotated[int, Field(ge=1, le=64)] = 1
 
 
 class LedgerSettings(_Section):

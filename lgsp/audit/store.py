@@ -6,6 +6,8 @@ Used from the ledger's writer thread (writes, one transaction per batch) and fro
 
 from __future__ import annotations
 
+import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,9 +29,30 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 
 
+_LOCK_WAIT_SECONDS = 30.0
+
+
+def _take_write_lock(dbapi_connection: Any) -> None:
+    """``BEGIN IMMEDIATE``, waiting for another process's write to end. SQLite's own busy handler
+    sleeps 1, 2, 5, 10... up to 100 ms between tries, so processes sharing one ledger would idle
+    most of the time; this tries again after a fraction of a millisecond, backing off to 5 ms."""
+    deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+    pause = 0.0002
+    while True:
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.005)
+
+
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
     Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    # The writer holds the lock once BEGIN IMMEDIATE has it: it needs no busy timeout of its own.
+    engine = create_engine(url, connect_args={"timeout": 0 if immediate else _LOCK_WAIT_SECONDS})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -45,7 +68,7 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection: Connection) -> None:
             # Take the write lock at BEGIN: the head read next is then the head the appends follow.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _take_write_lock(connection.connection.driver_connection)
 
     return engine
 

@@ -26,8 +26,6 @@ messages = Table(
     Column("route", String(128)),
     Column("route_version", String(64)),
     UniqueConstraint("system_id", "idempotency_key", name="uq_messages_idempotency"),
-    Index("ix_messages_document_id", "document_id"),
-    Index("ix_messages_dossier_no", "dossier_no"),
     Index("ix_messages_received_at", "received_at"),
     # The auditors' queries: one correlation id, newest first, paged by (received_at, id).
     Index("ix_messages_document_received", "document_id", "received_at", "id"),
@@ -48,7 +46,6 @@ events = Table(
     Column("detail", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
-    Index("ix_events_message_id", "message_id"),
     Index("ix_events_message_seq", "message_id", "seq"),
 )
 

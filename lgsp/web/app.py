@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import uuid
 from collections.abc import Awaitable, Callable
@@ -71,7 +72,9 @@ async def readyz(request: web.Request) -> web.Response:
         checks["ledger"] = f"unreachable: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
     return web.json_response(
-        {"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503
+        # "process": which of several processes sharing the port (`lgsp serve --processes`) answered.
+        {"status": "ready" if ready else "not ready", "checks": checks, "process": os.getpid()},
+        status=200 if ready else 503,
     )
 
 

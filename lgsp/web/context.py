@@ -34,6 +34,9 @@ class Bus:
     worker: DeliveryWorker | None  # None: an ingress-only instance (workers run as ``lgsp worker``)
     poller: InboundPoller  # fetches what the national axis holds for the province
     auditors: AuditorDirectory
+    # Runs what must run once per bus (inbound pollers, outbox sweeper); False in the other processes
+    # of a multi-process `lgsp serve`.
+    primary: bool = True
 
 
 BUS = web.AppKey("bus", Bus)
