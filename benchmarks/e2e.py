@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
 import os
+import random
 import resource
 import signal
 import socket
@@ -29,6 +31,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,7 @@ from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_KEY = "bench-key-not-a-secret"
+DEFAULT_BROKER = os.environ.get("LGSP_BROKER__URL", "amqp://guest:guest@127.0.0.1:5672/")
 SAMPLES = {
     "docflow": ("docflow.document", "edxml.document", ROOT / "tests/samples/docflow.document/valid/document-5kb.json"),
     "onestop": (
@@ -53,23 +57,61 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _template(kind: str) -> bytes:
-    """The sample with a placeholder where each message gets its own number."""
+def _template(kind: str, body_kb: int | None) -> bytes:
+    """The sample with a placeholder where each message gets its own number; with ``body_kb``, a
+    docflow document whose one attachment makes it about that many KiB."""
     document = json.loads(SAMPLES[kind][2].read_text())
     if kind == "docflow":
         document["code"]["number"] = "__SEQ__"
         document.pop("document_id", None)
+        if body_kb is not None:
+            attachment = {**document["attachments"][0], "content_base64": ""}
+            document["attachments"] = [attachment]
+            room = max(0, body_kb * 1024 - len(json.dumps(document, ensure_ascii=False).encode()))
+            content = random.Random(body_kb).randbytes(room * 3 // 4)  # incompressible, like a scanned PDF
+            attachment["content_base64"] = base64.b64encode(content).decode()
     else:
         document["dossier_no"] = "000.00.06.H41-250402-__SEQ__"
     return json.dumps(document, ensure_ascii=False).encode()
 
 
-def _configure(folder: Path, broker: str, endpoint: str, sink_url: str, kind: str) -> Path:
+def _endpoints(endpoint: str, destinations: int) -> list[str]:
+    return [endpoint] if destinations == 1 else [f"{endpoint}-{lane}" for lane in range(destinations)]
+
+
+def _routes_text(endpoint: str, sink_url: str, kind: str, destinations: int, routes: int) -> str:
+    """One route delivering to every destination, after ``routes - 1`` that never match."""
     source, target, _ = SAMPLES[kind]
+    names = _endpoints(endpoint, destinations)
+    lines = ["endpoints:"]
+    lines += [
+        f"  - {{name: {name}, kind: rest, url: '{sink_url}/{lane}', concurrency: 64}}"
+        for lane, name in enumerate(names)
+    ]
+    lines.append("routes:")
+    for index in range(routes - 1):
+        agency, office = divmod(index, 100)
+        lines += [
+            f"  - name: filler-{index}",
+            f"    match: {{format: [{source}], recipients: ['000.{agency % 100:02d}.{office:02d}.G99']}}",
+            f"    deliver: [{names[0]}]",
+        ]
+    lines += [
+        "  - name: bench",
+        f"    match: {{format: [{source}]}}",
+        f"    translate: {target}",
+        "    validate_output: false",
+        f"    deliver: [{', '.join(names)}]",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _configure(folder: Path, broker: str, ledger: str | None, kind: str) -> Path:
+    source, _target, _ = SAMPLES[kind]
     settings = {
         "organ_id": "000.00.00.H41",
         "schemas_dir": str(ROOT / "schemas"),
-        "ledger": {"url": f"sqlite:///{folder / 'ledger.sqlite3'}"},
+        "ledger": {"url": ledger or f"sqlite:///{folder / 'ledger.sqlite3'}"},
         "broker": {"url": broker},
         "log": {"level": "warning"},
         "routes": {"file": str(folder / "routes.yaml")},
@@ -84,11 +126,6 @@ def _configure(folder: Path, broker: str, endpoint: str, sink_url: str, kind: st
     }
     with (folder / "lgsp.yaml").open("w") as handle:
         YAML().dump(settings, handle)
-    (folder / "routes.yaml").write_text(
-        f"endpoints:\n  - {{name: {endpoint}, kind: rest, url: '{sink_url}', concurrency: 64}}\n"
-        f"routes:\n  - name: bench\n    match: {{format: [{source}]}}\n    translate: {target}\n"
-        f"    validate_output: false\n    deliver: [{endpoint}]\n"
-    )
     return folder / "lgsp.yaml"
 
 
@@ -196,76 +233,69 @@ async def _bare_loop(broker: str, body: bytes, count: int) -> float:
     return count / elapsed
 
 
-async def _delete_queues(broker: str, endpoint: str) -> None:
+async def _delete_queues(broker: str, endpoints: list[str]) -> None:
     from lgsp.transport.topology import DEFAULT_DELAY_TIERS_SECONDS, DEFAULT_DELIVERY_LIMIT, endpoint_topology
 
     connection = await aio_pika.connect(broker)
     async with connection:
         channel = await connection.channel()
         tiers = [round(seconds * 1000) for seconds in DEFAULT_DELAY_TIERS_SECONDS]
-        for queue in endpoint_topology(endpoint, DEFAULT_DELIVERY_LIMIT, tiers).queues:
-            await channel.queue_delete(queue.name)
+        for endpoint in endpoints:
+            for queue in endpoint_topology(endpoint, DEFAULT_DELIVERY_LIMIT, tiers).queues:
+                await channel.queue_delete(queue.name)
 
 
-def run(kind: str, count: int, rate: float, concurrency: int, broker: str, processes: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Shape:
+    """What one run offers, and to what bus."""
+
+    kind: str = "docflow"
+    count: int = 3000
+    rate: float = 0.0  # messages a second; 0: flat out
+    concurrency: int = 64
+    processes: int = 2
+    body_kb: int | None = None  # docflow only: the sample (about 5 KiB) padded to this size
+    destinations: int = 1
+    routes: int = 1
+    broker: str = DEFAULT_BROKER
+    ledger: str | None = None  # default: a new SQLite file, the embedded ledger
+
+
+def run(shape: Shape) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="lgsp-bench-"))
     endpoint = f"bench-{uuid.uuid4().hex[:8]}"
+    endpoints = _endpoints(endpoint, shape.destinations)
     sink_port, bus_port = _free_port(), _free_port()
-    config = _configure(folder, broker, endpoint, f"http://127.0.0.1:{sink_port}/inbox", kind)
-    (folder / "body.json").write_bytes(_template(kind))
+    config = _configure(folder, shape.broker, shape.ledger, shape.kind)
+    (folder / "routes.yaml").write_text(
+        _routes_text(endpoint, f"http://127.0.0.1:{sink_port}/inbox", shape.kind, shape.destinations, shape.routes)
+    )
+    (folder / "body.json").write_bytes(_template(shape.kind, shape.body_kb))
+    expected = shape.count * shape.destinations
     sink = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.sink",
-            "--port",
-            str(sink_port),
-            "--out",
-            str(folder / "arrivals.json"),
-        ],
+        [sys.executable, "-m", "benchmarks.sink", "--port", str(sink_port), "--out", str(folder / "arrivals.json")],
         cwd=ROOT,
     )
     bus = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "lgsp",
-            "--config",
-            str(config),
-            "serve",
-            "--port",
-            str(bus_port),
-            "--processes",
-            str(processes),
+            *(sys.executable, "-m", "lgsp", "--config", str(config)),
+            *("serve", "--port", str(bus_port), "--processes", str(shape.processes)),
         ],
         cwd=ROOT,
         stderr=(folder / "bus.log").open("wb"),
     )
     try:
-        _wait_all_ready(f"http://127.0.0.1:{bus_port}/readyz", processes)
+        _wait_all_ready(f"http://127.0.0.1:{bus_port}/readyz", shape.processes)
         _wait_ready(f"http://127.0.0.1:{sink_port}/count")
         bus_pids, broker_pids = _tree(bus.pid), _broker_pids()
         bus_cpu, sink_cpu, broker_cpu = _cpu_seconds(bus_pids), _cpu_seconds([sink.pid]), _cpu_seconds(broker_pids)
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(
             [
-                sys.executable,
-                "-m",
-                "benchmarks.load",
-                "--url",
-                f"http://127.0.0.1:{bus_port}/v1/messages",
-                "--key",
-                BENCH_KEY,
-                "--body",
-                str(folder / "body.json"),
-                "--count",
-                str(count),
-                "--rate",
-                str(rate),
-                "--concurrency",
-                str(concurrency),
-                "--out",
-                str(folder / "load.json"),
+                *(sys.executable, "-m", "benchmarks.load", "--url", f"http://127.0.0.1:{bus_port}/v1/messages"),
+                *("--key", BENCH_KEY, "--body", str(folder / "body.json"), "--count", str(shape.count)),
+                *("--rate", str(shape.rate), "--concurrency", str(shape.concurrency)),
+                *("--out", str(folder / "load.json"), "--run", endpoint),
             ],
             cwd=ROOT,
             check=True,
@@ -275,10 +305,10 @@ def run(kind: str, count: int, rate: float, concurrency: int, broker: str, proce
         load_cpu = (children_after.ru_utime + children_after.ru_stime) - (
             children_before.ru_utime + children_before.ru_stime
         )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 120 + expected / 100
         while time.monotonic() < deadline:
             with urllib.request.urlopen(f"http://127.0.0.1:{sink_port}/count", timeout=5) as reply:
-                if json.loads(reply.read())["distinct"] >= count:
+                if json.loads(reply.read())["distinct"] >= expected:
                     break
             time.sleep(0.2)
         bus_cpu = _cpu_seconds(bus_pids) - bus_cpu
@@ -290,23 +320,30 @@ def run(kind: str, count: int, rate: float, concurrency: int, broker: str, proce
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
     answers = json.loads((folder / "load.json").read_text())
-    arrivals = {key: times[0] for key, times in json.loads((folder / "arrivals.json").read_text()).items()}
+    received = json.loads((folder / "arrivals.json").read_text())  # "key#lane": [arrival times]
+    by_message: dict[str, list[float]] = {}
+    for arrival, times in received.items():
+        by_message.setdefault(arrival.rsplit("#", 1)[0], []).append(times[0])
     accepted = {key: value for key, value in answers.items() if value[2] == 202}
+    if not accepted:
+        raise SystemExit(f"the bus accepted none of the messages; see {folder / 'bus.log'}")
+    complete = {key: max(times) for key, times in by_message.items() if len(times) == shape.destinations}
     first_sent = min(value[0] for value in answers.values())
-    delivered = [arrivals[key] - accepted[key][0] for key in accepted if key in arrivals]  # sent → at the sink
-    body = (folder / "body.json").read_bytes()
-    bare = asyncio.run(_bare_loop(broker, body, min(count, 5000)))
-    asyncio.run(_delete_queues(broker, endpoint))
+    delivered = [complete[key] - accepted[key][0] for key in accepted if key in complete]  # sent → at every sink
+    bare = asyncio.run(_bare_loop(shape.broker, (folder / "body.json").read_bytes(), min(shape.count, 5000)))
+    asyncio.run(_delete_queues(shape.broker, endpoints))
     accepted_per_second = len(accepted) / (max(value[1] for value in accepted.values()) - first_sent)
-    delivered_per_second = len(delivered) / (max(arrivals.values()) - first_sent) if delivered else 0.0
+    delivered_per_second = len(delivered) / (max(complete.values()) - first_sent) if delivered else 0.0
     return {
-        "kind": kind,
-        "messages": count,
-        "offered_rate": rate or "flat out",
+        "kind": shape.kind,
+        "messages": shape.count,
+        "body_bytes": len((folder / "body.json").read_bytes()),
+        "routes": shape.routes,
+        "destinations": shape.destinations,
+        "offered_rate": shape.rate or "flat out",
         "accepted": len(accepted),
         "delivered": len(delivered),
-        "duplicates": sum(len(times) for times in json.loads((folder / "arrivals.json").read_text()).values())
-        - len(arrivals),
+        "duplicates": sum(len(times) - 1 for times in received.values()),
         "accepted_per_s": round(accepted_per_second, 1),
         "delivered_per_s": round(delivered_per_second, 1),
         "ingress_ms_p50": round(1000 * statistics.median(v[1] - v[0] for v in accepted.values()), 2),
@@ -314,15 +351,25 @@ def run(kind: str, count: int, rate: float, concurrency: int, broker: str, proce
         "e2e_ms_p50": round(1000 * _percentile(delivered, 0.5), 2),
         "e2e_ms_p99": round(1000 * _percentile(delivered, 0.99), 2),
         "e2e_ms_p999": round(1000 * _percentile(delivered, 0.999), 2),
-        "bus_cpu_us_per_message": round(1e6 * bus_cpu / max(1, len(accepted)), 1),
-        "sink_cpu_us_per_message": round(1e6 * sink_cpu / max(1, len(accepted)), 1),
-        "load_cpu_us_per_message": round(1e6 * load_cpu / max(1, count), 1),
-        "broker_cpu_us_per_message": round(1e6 * broker_cpu / max(1, len(accepted)), 1) if broker_pids else None,
-        "bus_processes": processes,
+        "bus_cpu_us_per_message": round(1e6 * bus_cpu / len(accepted), 1),
+        "sink_cpu_us_per_message": round(1e6 * sink_cpu / len(accepted), 1),
+        "load_cpu_us_per_message": round(1e6 * load_cpu / shape.count, 1),
+        "broker_cpu_us_per_message": round(1e6 * broker_cpu / len(accepted), 1) if broker_pids else None,
+        "bus_processes": shape.processes,
         "bus_peak_rss_mib": round(bus_peak, 1),
         "bare_transport_per_s": round(bare, 1),
         "ratio_to_bare": round(delivered_per_second / bare, 3) if bare else None,
     }
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """Results as a table, one column per run, then each as a line of JSON."""
+    names = list(rows[0])
+    width = max(map(len, names))
+    for name in names:
+        print(f"{name:<{width}}  " + "  ".join(f"{row.get(name)!s:>14}" for row in rows))
+    for row in rows:
+        print(json.dumps(row))
 
 
 def main() -> None:
@@ -331,17 +378,29 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=0.0, help="messages a second; 0: flat out")
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--broker", default=os.environ.get("LGSP_BROKER__URL", "amqp://guest:guest@127.0.0.1:5672/"))
     parser.add_argument("--processes", type=int, default=2, help="bus processes sharing the port")
+    parser.add_argument("--body-kb", type=int, help="docflow: pad the document to this many KiB")
+    parser.add_argument("--destinations", type=int, default=1, help="endpoints each message is delivered to")
+    parser.add_argument("--routes", type=int, default=1, help="routes in the table (all but one never match)")
+    parser.add_argument("--broker", default=DEFAULT_BROKER)
+    parser.add_argument("--ledger", help="ledger URL (default: a new SQLite file, the embedded ledger)")
     parser.add_argument("--smoke", action="store_true", help="a few hundred messages: breakage, not speed")
     arguments = parser.parse_args()
-    count = 200 if arguments.smoke else arguments.count
-    result = run(arguments.kind, count, arguments.rate, arguments.concurrency, arguments.broker, arguments.processes)
-    width = max(map(len, result))
-    for name, value in result.items():
-        print(f"{name:<{width}}  {value}")
-    print(json.dumps(result))
-    if result["delivered"] < result["accepted"] or result["accepted"] < count:
+    shape = Shape(
+        kind=arguments.kind,
+        count=200 if arguments.smoke else arguments.count,
+        rate=arguments.rate,
+        concurrency=arguments.concurrency,
+        processes=arguments.processes,
+        body_kb=arguments.body_kb,
+        destinations=arguments.destinations,
+        routes=arguments.routes,
+        broker=arguments.broker,
+        ledger=arguments.ledger,
+    )
+    result = run(shape)
+    print_table([result])
+    if result["delivered"] < result["accepted"] or result["accepted"] < shape.count:
         sys.exit(1)
 
 

@@ -3,8 +3,8 @@
     python -m benchmarks.load --url URL --key KEY --body FILE --count N [--rate R] [--concurrency C] --out FILE
 
 Flat out when ``--rate`` is 0, else at R messages a second. Each message gets a unique
-Idempotency-Key and a unique document number, so none is a duplicate. Writes, as JSON, each key's
-(sent, answered) wall times and HTTP status.
+Idempotency-Key (``--run`` and its number) and a unique document number, so none is a duplicate.
+Writes, as JSON, each key's (sent, answered) wall times and HTTP status.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ async def offer(arguments: argparse.Namespace) -> dict[str, tuple[float, float, 
             index = queue.get_nowait()
             if arguments.rate:
                 await asyncio.sleep(max(0.0, started + index / arguments.rate - time.monotonic()))
-            key = f"bench-{index}"
+            key = f"{arguments.run}-{index}"
             body = template.replace(b"__SEQ__", str(index).encode())
             sent = time.time()
             async with session.post(arguments.url, data=body, headers={**headers, "Idempotency-Key": key}) as reply:
@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--run", default="bench", help="prefix of the idempotency keys: a ledger may be reused")
     arguments = parser.parse_args()
     arguments.out.write_text(json.dumps(asyncio.run(offer(arguments))))
 

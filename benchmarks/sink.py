@@ -2,7 +2,8 @@
 
     python -m benchmarks.sink --port P --out FILE
 
-On SIGTERM it writes {idempotency key: [arrival times]} as JSON to FILE and exits.
+Endpoints post to /inbox/LANE, one lane per destination. On SIGTERM it writes
+{"idempotency key#lane": [arrival times]} as JSON to FILE and exits.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def main() -> None:
 
     async def receive(request: web.Request) -> web.Response:
         await request.read()
-        arrivals[request.headers["Idempotency-Key"]].append(time.time())
+        arrivals[f"{request.headers['Idempotency-Key']}#{request.match_info['lane']}"].append(time.time())
         return web.Response(text="ok")
 
     async def count(_request: web.Request) -> web.Response:
@@ -35,7 +36,7 @@ def main() -> None:
         arguments.out.write_text(json.dumps(arrivals))
 
     app = web.Application()
-    app.router.add_post("/inbox", receive)
+    app.router.add_post("/inbox/{lane}", receive)
     app.router.add_get("/count", count)
     app.on_cleanup.append(save)
     web.run_app(app, host="127.0.0.1", port=arguments.port, access_log=None, print=lambda _text: None)
