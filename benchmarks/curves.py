@@ -5,8 +5,10 @@
 
 Each point is one run of ``benchmarks.e2e`` (docflow to edXML, flat out, the default processes).
 Fewer messages are offered where each costs more (large bodies, many destinations), so that every
-point takes seconds. ``ledger`` compares an empty PostgreSQL ledger with ``--big-ledger`` (a URL of a
-ledger filled beforehand, for instance by ``benchmarks.ledger_scale --keep``).
+point takes seconds. Destinations stop at 30: each endpoint has eight quorum queues, and at 100
+endpoints (800 queues) the RabbitMQ node on this 2-core machine stopped accepting connections.
+``ledger`` compares an empty PostgreSQL ledger with ``--big-ledger`` (a URL of a ledger filled
+beforehand, for instance by ``benchmarks.ledger_scale --keep``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def _points(curve: str, count: int, big_ledger: str | None) -> list[Shape]:
     if curve == "routes":
         return [Shape(routes=routes, count=count) for routes in (10, 1000, 10_000)]
     if curve == "destinations":
-        return [Shape(destinations=many, count=max(20, count // many)) for many in (1, 10, 100)]
+        return [Shape(destinations=many, count=max(20, count // many)) for many in (1, 10, 30)]
     ledgers = [_EMPTY_LEDGER, *([big_ledger] if big_ledger else [])]
     return [Shape(ledger=url, count=count) for url in ledgers]
 

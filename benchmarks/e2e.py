@@ -233,6 +233,13 @@ async def _bare_loop(broker: str, body: bytes, count: int) -> float:
     return count / elapsed
 
 
+def _remove_queues(broker: str, endpoints: list[str]) -> None:
+    try:
+        asyncio.run(_delete_queues(broker, endpoints))
+    except (OSError, TimeoutError, aio_pika.exceptions.AMQPException) as error:
+        print(f"warning: the benchmark's queues were not deleted: {error!r}", file=sys.stderr)
+
+
 async def _delete_queues(broker: str, endpoints: list[str]) -> None:
     from lgsp.transport.topology import DEFAULT_DELAY_TIERS_SECONDS, DEFAULT_DELIVERY_LIMIT, endpoint_topology
 
@@ -319,6 +326,7 @@ def run(shape: Shape) -> dict[str, Any]:
         for process in (bus, sink):
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
+        _remove_queues(shape.broker, endpoints)  # even after a failure: eight quorum queues an endpoint
     answers = json.loads((folder / "load.json").read_text())
     received = json.loads((folder / "arrivals.json").read_text())  # "key#lane": [arrival times]
     by_message: dict[str, list[float]] = {}
@@ -331,7 +339,6 @@ def run(shape: Shape) -> dict[str, Any]:
     first_sent = min(value[0] for value in answers.values())
     delivered = [complete[key] - accepted[key][0] for key in accepted if key in complete]  # sent → at every sink
     bare = asyncio.run(_bare_loop(shape.broker, (folder / "body.json").read_bytes(), min(shape.count, 5000)))
-    asyncio.run(_delete_queues(shape.broker, endpoints))
     accepted_per_second = len(accepted) / (max(value[1] for value in accepted.values()) - first_sent)
     delivered_per_second = len(delivered) / (max(complete.values()) - first_sent) if delivered else 0.0
     return {

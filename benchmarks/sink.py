@@ -35,7 +35,7 @@ def main() -> None:
     async def save(_app: web.Application) -> None:
         arguments.out.write_text(json.dumps(arrivals))
 
-    app = web.Application()
+    app = web.Application(client_max_size=64 * 1024 * 1024)  # the 20 MB attachment of the size curve
     app.router.add_post("/inbox/{lane}", receive)
     app.router.add_get("/count", count)
     app.on_cleanup.append(save)

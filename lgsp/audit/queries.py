@@ -7,7 +7,6 @@ import base64
 import binascii
 import csv
 import io
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, or_, select, tuple_
 
-from lgsp.audit import tables
+from lgsp.audit import bodies, tables
 from lgsp.errors import MalformedMessage
 from lgsp.problems import Problem
 
@@ -215,10 +214,9 @@ def stored_body(connection: Connection, sha256: str) -> StoredBody | None:
     row = connection.execute(select(tables.payloads).where(tables.payloads.c.sha256 == sha256)).first()
     if row is None:
         return None
-    if row.encoding == "purged":
+    if row.encoding == bodies.PURGED:
         return StoredBody(row.sha256, row.media_type, b"", purged=True)
-    body = zlib.decompress(row.body) if row.encoding == "zlib" else bytes(row.body)
-    return StoredBody(row.sha256, row.media_type, body)
+    return StoredBody(row.sha256, row.media_type, bodies.unpack(row.encoding, row.body))
 
 
 def chain_head(connection: Connection) -> Checkpoint | None:

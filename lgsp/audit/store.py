@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, func, select
 
-from lgsp.audit import tables, writes
+from lgsp.audit import bodies, tables, writes
 from lgsp.audit.chain import GENESIS, event_hash
 from lgsp.audit.records import EventRecord, MessageRecord, PendingDelivery, RouteApplication
 from lgsp.audit.writes import CHAIN_LOCK, latest_routes
@@ -139,6 +138,7 @@ class LedgerStore:
                 d.c.sequence,
                 d.c.payload_sha256,
                 p.c.media_type,
+                p.c.encoding,
                 p.c.body,
                 m.c.idempotency_key,
                 m.c.route,
@@ -164,7 +164,7 @@ class LedgerStore:
                 sequence=row.sequence,
                 payload_sha256=row.payload_sha256,
                 media_type=row.media_type,
-                body=zlib.decompress(row.body),
+                body=bodies.unpack(row.encoding, row.body),
                 idempotency_key=row.idempotency_key,
                 route=row.route,
                 route_version=row.route_version,

@@ -11,14 +11,13 @@ SQLAlchemy Core on the same connection.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, func, select
 
-from lgsp.audit import tables
+from lgsp.audit import bodies, tables
 from lgsp.audit.chain import GENESIS, event_hash
 from lgsp.audit.records import (
     Admission,
@@ -34,7 +33,6 @@ from lgsp.audit.records import (
     RoutesApplied,
 )
 
-_COMPRESS_LEVEL = 1  # bodies are mostly base64 of ZIPs: a higher level costs time and saves little
 UNSETTLED = ("pending", "queued", "retrying", "dead")  # deliveries whose payload may still be sent
 CHAIN_LOCK = 0x4C475350  # "LGSP": the advisory lock that serialises chain appends on PostgreSQL
 
@@ -62,7 +60,7 @@ class _Sql:
         self.original = text("SELECT id, status, route FROM messages WHERE system_id = ? AND idempotency_key = ?")
         self.original_deliveries = text("SELECT endpoint, sequence FROM deliveries WHERE message_id = ? ORDER BY id")
         self.insert_payload = text(
-            """INSERT INTO payloads (sha256, size, media_type, encoding, body) VALUES (?, ?, ?, 'zlib', ?)
+            """INSERT INTO payloads (sha256, size, media_type, encoding, body) VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (sha256) DO NOTHING"""
         )
         self.insert_event = text(
@@ -168,7 +166,7 @@ class WriteTransaction:
 
     def _store_payload(self, sha256: str, media_type: str, body: bytes) -> None:
         if sha256 not in self._payloads:
-            self._payloads[sha256] = (sha256, len(body), media_type, zlib.compress(body, _COMPRESS_LEVEL))
+            self._payloads[sha256] = (sha256, len(body), media_type, bodies.ENCODING, bodies.pack(body))
 
     def _settle(self, message_id: str) -> None:
         self._cursor.execute(self._sql.settle, (message_id,) * 5)
@@ -400,8 +398,8 @@ class WriteTransaction:
             )
             payloads = connection.execute(
                 p.update()
-                .where(p.c.encoding != "purged", p.c.sha256.in_(old), p.c.sha256.not_in(needed))
-                .values(body=b"", encoding="purged")
+                .where(p.c.encoding != bodies.PURGED, p.c.sha256.in_(old), p.c.sha256.not_in(needed))
+                .values(body=b"", encoding=bodies.PURGED)
             ).rowcount
         messages = events = 0
         if purge.metadata_before is not None:
