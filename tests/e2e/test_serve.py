@@ -125,21 +125,6 @@ def test_sighup_reloads_the_routing_table(tmp_path: Path) -> None:
         assert bus.stop() == 0
 
 
-def test_a_broken_routing_table_stops_the_start_with_its_findings(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
-    (tmp_path / "routes.yaml").write_text(TEST_ROUTES.replace("deliver: [sink]", "deliver: [nowhere]"))
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "lgsp", "--config", str(config), "serve", "--port", str(_free_port())],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert f"{tmp_path / 'routes.yaml'}:7:15: unknown endpoint 'nowhere'" in result.stderr
-
-
 def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
 
@@ -177,13 +162,14 @@ def test_a_bus_process_that_dies_is_started_again(config: Path) -> None:
         assert bus.stop() == 0
 
 
-def test_a_broken_start_of_several_processes_stops_with_the_findings(tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_broken_routing_table_stops_the_start_with_its_findings(tmp_path: Path, processes: int) -> None:
     config = write_config(tmp_path)
     (tmp_path / "routes.yaml").write_text(TEST_ROUTES.replace("deliver: [sink]", "deliver: [nowhere]"))
     result = subprocess.run(  # noqa: S603 - our own interpreter and module
         [
             *(sys.executable, "-m", "lgsp", "--config", str(config)),
-            *("serve", "--port", str(_free_port()), "--processes", "2"),
+            *("serve", "--port", str(_free_port()), "--processes", str(processes)),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -192,4 +178,4 @@ def test_a_broken_start_of_several_processes_stops_with_the_findings(tmp_path: P
         check=False,
     )
     assert result.returncode == 2
-    assert "unknown endpoint 'nowhere'" in result.stderr
+    assert f"{tmp_path / 'routes.yaml'}:7:15: unknown endpoint 'nowhere'" in result.stderr
