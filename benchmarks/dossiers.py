@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from pathlib import Path
 
+from benchmarks.cpu import cpu_us_per_call
 from lgsp.assembly import build_inspector, build_translator, translation_context
 from lgsp.settings import load_settings
 
@@ -40,24 +39,13 @@ def measure(source: str, target: str, path: Path, seconds: float, rounds: int = 
         raise SystemExit(f"{path} is not a valid {source}: {inspection.problems}")
     document = inspection.document
     rendered = translator.translate(source, target, document, context).body
-    per_translation: list[float] = []
-    for _ in range(rounds):
-        count = 0
-        started = time.process_time()
-        deadline = started + seconds / rounds
-        while time.process_time() < deadline:
-            for _ in range(100):
-                translator.translate(source, target, document, context)
-            count += 100
-        per_translation.append((time.process_time() - started) / count * 1e6)
     return {
         "source": source,
         "target": target,
         "file": str(path.relative_to(ROOT)),
         "bytes_in": len(body),
         "bytes_out": len(rendered),
-        "cpu_us_median": round(statistics.median(per_translation), 1),
-        "cpu_us_min": round(min(per_translation), 1),
+        **cpu_us_per_call(lambda: translator.translate(source, target, document, context), seconds, rounds),
     }
 
 

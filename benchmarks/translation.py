@@ -21,7 +21,6 @@ import base64
 import gc
 import json
 import os
-import statistics
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -30,6 +29,7 @@ from typing import Any
 
 import orjson
 
+from benchmarks.cpu import cpu_us_per_call
 from lgsp import xmlsafe
 from lgsp.assembly import build_inspector, build_translator
 from lgsp.formats import syntax_of_file
@@ -62,22 +62,11 @@ def measure(source: str, target: str, path: Path, seconds: float, rounds: int = 
     if inspection.problems:
         raise SystemExit(f"{path} is not valid: {inspection.problems}")
     document = inspection.document
-    per_message: list[float] = []
-    for _ in range(rounds):
-        count = 0
-        started = time.process_time()
-        deadline = started + seconds / rounds
-        while time.process_time() < deadline:
-            for _ in range(100):
-                translator.translate(source, target, document, CONTEXT)
-            count += 100
-        per_message.append((time.process_time() - started) / count * 1e6)
     return {
         "pair": f"{source} → {target}",
         "file": str(path.relative_to(ROOT)),
         "bytes": len(body),
-        "cpu_us_median": round(statistics.median(per_message), 1),
-        "cpu_us_min": round(min(per_message), 1),
+        **cpu_us_per_call(lambda: translator.translate(source, target, document, CONTEXT), seconds, rounds),
     }
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from pathlib import Path
 
+from benchmarks.cpu import cpu_us_per_call
 from lgsp.assembly import build_inspector
 from lgsp.formats import syntax_of_file
 from lgsp.settings import load_settings
@@ -32,22 +31,11 @@ def measure(path: Path, seconds: float, rounds: int = 5) -> dict[str, object]:
     inspection = inspector.inspect(body, syntax, None)
     if inspection.problems:
         raise SystemExit(f"{path} is not valid: {inspection.problems}")
-    per_message: list[float] = []
-    for _ in range(rounds):
-        count = 0
-        started = time.process_time()
-        deadline = started + seconds / rounds
-        while time.process_time() < deadline:
-            for _ in range(100):
-                inspector.inspect(body, syntax, None)
-            count += 100
-        per_message.append((time.process_time() - started) / count * 1e6)
     return {
         "file": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
         "format": inspection.spec.name,
         "bytes": len(body),
-        "cpu_us_median": round(statistics.median(per_message), 1),
-        "cpu_us_min": round(min(per_message), 1),
+        **cpu_us_per_call(lambda: inspector.inspect(body, syntax, None), seconds, rounds),
     }
 
 
