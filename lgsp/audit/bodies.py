@@ -1,8 +1,9 @@
 """How payload bodies are kept in the ledger: compressed with zstd.
 
 zstd at level 1 compresses the ledger's typical bodies (JSON and XML around base64 attachments) as
-well as zlib at level 1 did, at about ten times the speed: zlib took 28 ms a megabyte, more than all
-the rest of the ingress. Bodies written by older versions stay zlib and are still read.
+well as zlib at level 1 did (a megabyte of base64: 0.75 of its size against 0.77) in 0.9 ms instead
+of 22: zlib had cost more than all the rest of the ingress. Bodies written by older versions stay
+zlib and are still read.
 """
 
 from __future__ import annotations
