@@ -1,7 +1,7 @@
-"""The ledger's storage: synchronous SQL over SQLAlchemy Core, for SQLite or PostgreSQL.
+"""The ledger's storage, SQLite or PostgreSQL: engines, migrations, reads over SQLAlchemy Core.
 
-Used from the ledger's writer thread (writes, one transaction per batch) and from worker threads
-(reads). Never from the event loop.
+Used from the ledger's writer thread (writes, one transaction per batch, made by
+``lgsp.audit.writes``) and from worker threads (reads). Never from the event loop.
 """
 
 from __future__ import annotations
